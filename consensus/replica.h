@@ -1,0 +1,95 @@
+// consensus::Replica: one PBFT replica (Castro & Liskov, OSDI'99 §4) as a pure state machine.
+// It owns the protocol state of one validator: view, message log inside the watermarks,
+// prepared certificates, checkpoints. It performs no I/O, reads no clock and draws no
+// randomness: time arrives through tick(), messages through step(), and everything it wants
+// done leaves through ready() (etcd raft's RawNode shape).
+//
+// Caller's loop:
+//   step()/tick()/propose()/on_validated()/on_executed() as events arrive;
+//   while (replica.has_ready()) {
+//     Ready r = replica.ready();
+//     persist r.to_persist durably;            // BEFORE sending anything in r
+//     send r.messages;
+//     apply r.committed in order, then call on_executed(height, state_root) for each;
+//     verify tx signatures of r.validation_requests, answer on_validated();
+//     replica.advance(r);
+//   }
+// Thread-safety: none; one thread owns a Replica.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "consensus/signer.h"
+#include "consensus/types.h"
+
+namespace phalanx::consensus {
+
+// What the caller's ledger has executed, given at construction/restart.
+struct ExecutedState {
+  uint64_t height = 0;   // last executed (= committed and applied) height; 0 = genesis
+  Hash block_hash{};     // hash of that block
+  uint64_t timestamp_ms = 0;  // that block's timestamp
+  // State roots after executing each of the last W heights (height -> root), at least
+  // height itself; genesis's root for height 0.
+  std::map<uint64_t, Hash> state_roots;
+};
+
+// Counters for tests, the simulator's teeth and operators. Monotonic.
+struct Counters {
+  uint64_t dropped_not_validator = 0;
+  uint64_t dropped_bad_signature = 0;
+  uint64_t dropped_wrong_view = 0;
+  uint64_t dropped_outside_watermarks = 0;
+  uint64_t dropped_invalid_proposal = 0;
+  uint64_t duplicate_votes_ignored = 0;
+  uint64_t pipelined_heights = 0;  // proposals made while an earlier height was uncommitted
+  uint64_t checkpoints_stable = 0;
+  uint64_t checkpoint_gcs = 0;
+  uint64_t blocks_committed = 0;
+  uint64_t safety_refusals = 0;
+};
+
+class Replica {
+ public:
+  // REQUIRES: config.n() >= 4, config.self < n, 1 <= W <= L, K >= 1.
+  // `persisted`: every key/value previously written through Ready::to_persist and not
+  // erased (empty on first start).
+  Replica(Config config, std::unique_ptr<Signer> signer, std::unique_ptr<Verifier> verifier,
+          const std::map<std::string, Bytes>& persisted, const ExecutedState& executed,
+          uint64_t now_ms);
+  ~Replica();
+
+  void step(const Message& message);
+  void tick(uint64_t now_ms);
+
+  // True when this replica is the primary of its view and the pipeline has room for one
+  // more height (fewer than W uncommitted heights in flight, s - W executed).
+  bool can_propose() const;
+  // Builds, signs and broadcasts the next block from `txs` (already validated by the
+  // caller). REQUIRES: can_propose(), txs within block limits.
+  void propose(std::vector<ledger::SignedTransaction> txs);
+
+  void on_validated(uint64_t height, const Hash& digest, bool valid);
+  // The caller applied committed block `height`; its state root is `state_root`.
+  void on_executed(uint64_t height, const Hash& state_root);
+
+  bool has_ready() const;
+  Ready ready();
+  void advance(const Ready& ready);
+
+  uint64_t view() const;
+  uint32_t primary() const;
+  uint64_t committed_height() const;  // highest height output in Ready::committed
+  uint64_t stable_checkpoint() const;
+  const Counters& counters() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace phalanx::consensus

@@ -1,0 +1,126 @@
+// Consensus messages, configuration and the Ready batch the replica hands its caller.
+//
+// Every message is signed by its sender over a hand-laid body (docs/consensus.md):
+//
+//   vote_body := view:u64 height:u64 digest:32                      PRE-PREPARE/PREPARE/COMMIT
+//   checkpoint_body := height:u64 block_hash:32 state_root:32       CHECKPOINT
+//
+// under signing_message(domain of the kind, chain id, body). A PRE-PREPARE also carries the
+// encoded block; its digest is the block hash, so the block is bound by the signature.
+// The unsigned envelope around a message (kind, sender, body, signature, block bytes) is
+// encoded with cereal and bounded (consensus/codec.h).
+// Thread-safety: value types.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/domain.h"
+#include "ledger/block.h"
+
+namespace phalanx::consensus {
+
+using crypto::Hash;
+using crypto::PublicKey;
+using crypto::Signature;
+
+enum class MessageKind : uint8_t {
+  kPrePrepare = 1,
+  kPrepare = 2,
+  kCommit = 3,
+  kCheckpoint = 4,
+  // Part 2 (view change, status, catch-up) adds kinds after these.
+};
+
+struct Message {
+  MessageKind kind = MessageKind::kPrepare;
+  uint32_t from = 0;
+  uint64_t view = 0;
+  uint64_t height = 0;
+  Hash digest{};      // block hash (PRE-PREPARE, PREPARE, COMMIT, CHECKPOINT)
+  Hash state_root{};  // CHECKPOINT only
+  Bytes block;        // PRE-PREPARE only: encode_block()
+  Signature signature{};
+};
+
+// Test-only switches that break the protocol on purpose; the simulator must catch each.
+// The node never sets them.
+struct Mutations {
+  bool quorum_2f = false;              // count 2f votes as a quorum
+  bool skip_prev_hash_check = false;   // PREPARE without checking the parent link
+  bool send_before_persist = false;    // votes leave before their record is durable
+};
+
+struct Config {
+  std::string chain_id;
+  std::vector<PublicKey> validators;
+  uint32_t self = 0;
+  uint32_t pipeline_depth = 4;        // W
+  uint32_t checkpoint_interval = 16;  // K
+  uint32_t log_window = 64;           // L: heights accepted above the stable checkpoint
+  ledger::BlockLimits block_limits;
+  uint64_t timestamp_skew_ms = 1000;  // a header may be this far ahead of our clock
+  uint64_t retransmit_ms = 500;       // re-send own in-flight messages this often
+  Hash genesis_hash{};
+  Hash genesis_state_root{};
+  uint64_t genesis_time_ms = 0;
+  Mutations mutations;
+
+  uint32_t n() const { return static_cast<uint32_t>(validators.size()); }
+  uint32_t f() const { return (n() - 1) / 3; }
+  uint32_t quorum() const { return (n() + f() + 2) / 2; }
+  uint32_t primary_of(uint64_t view) const { return static_cast<uint32_t>(view % n()); }
+};
+
+// A durable key/value update. The caller applies every op of a Ready, in order, durably,
+// before sending that Ready's messages. On restart it hands every live key back to
+// Replica::restore().
+struct PersistOp {
+  enum class Type : uint8_t { kPut, kErase };
+  Type type = Type::kPut;
+  std::string key;
+  Bytes value;
+};
+
+struct Outbound {
+  std::optional<uint32_t> to;  // nullopt: every other validator
+  Message message;
+};
+
+struct CommittedBlock {
+  ledger::Block block;
+  Hash hash{};
+  ledger::CommitCertificate certificate;
+};
+
+// The core asks the caller to check every tx signature of a proposed block; the caller
+// answers with Replica::on_validated(height, digest, valid).
+struct ValidationRequest {
+  uint64_t height = 0;
+  Hash digest{};
+  std::shared_ptr<const ledger::Block> block;
+};
+
+struct FetchRequest {
+  uint32_t from = 0;  // peer to ask
+  uint64_t height_first = 0;
+  uint64_t height_last = 0;
+};
+
+struct Ready {
+  std::vector<PersistOp> to_persist;            // 1. make durable
+  std::vector<Outbound> messages;               // 2. then send
+  std::vector<CommittedBlock> committed;        // 3. then apply, strictly in height order
+  std::vector<ValidationRequest> validation_requests;  // 4. check tx signatures
+  std::vector<FetchRequest> fetch_requests;     // 5. fetch blocks (catch-up, part 2)
+
+  bool empty() const {
+    return to_persist.empty() && messages.empty() && committed.empty() &&
+           validation_requests.empty() && fetch_requests.empty();
+  }
+};
+
+}  // namespace phalanx::consensus
