@@ -30,8 +30,8 @@ namespace phalanx::consensus {
 
 // What the caller's ledger has executed, given at construction/restart.
 struct ExecutedState {
-  uint64_t height = 0;   // last executed (= committed and applied) height; 0 = genesis
-  Hash block_hash{};     // hash of that block
+  uint64_t height = 0;        // last executed (= committed and applied) height; 0 = genesis
+  Hash block_hash{};          // hash of that block
   uint64_t timestamp_ms = 0;  // that block's timestamp
   // State roots after executing each of the last W heights (height -> root), at least
   // height itself; genesis's root for height 0.
@@ -51,17 +51,29 @@ struct Counters {
   uint64_t checkpoint_gcs = 0;
   uint64_t blocks_committed = 0;
   uint64_t safety_refusals = 0;
+  uint64_t equivocations = 0;      // a second, different PRE-PREPARE for one (view, height)
+  uint64_t dropped_malformed = 0;  // e.g. a PREPARE from the primary, a CHECKPOINT off K
 };
 
 class Replica {
  public:
-  // REQUIRES: config.n() >= 4, config.self < n, 1 <= W <= L, K >= 1.
+  // REQUIRES: config.n() >= 4, config.self < n, 1 <= W <= L, K >= 1,
+  // validate_persisted(config, persisted, executed) is ok.
   // `persisted`: every key/value previously written through Ready::to_persist and not
   // erased (empty on first start).
   Replica(Config config, std::unique_ptr<Signer> signer, std::unique_ptr<Verifier> verifier,
           const std::map<std::string, Bytes>& persisted, const ExecutedState& executed,
           uint64_t now_ms);
   ~Replica();
+  Replica(const Replica&) = delete;
+  Replica& operator=(const Replica&) = delete;
+
+  // Checks that `persisted` decodes, is self-consistent and fits `executed` (the ledger must
+  // not be behind the stable checkpoint). The constructor asserts this; a node calls it
+  // first to refuse to start on damaged storage with a clear message.
+  static Status validate_persisted(const Config& config,
+                                   const std::map<std::string, Bytes>& persisted,
+                                   const ExecutedState& executed);
 
   void step(const Message& message);
   void tick(uint64_t now_ms);

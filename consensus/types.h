@@ -49,9 +49,9 @@ struct Message {
 // Test-only switches that break the protocol on purpose; the simulator must catch each.
 // The node never sets them.
 struct Mutations {
-  bool quorum_2f = false;              // count 2f votes as a quorum
-  bool skip_prev_hash_check = false;   // PREPARE without checking the parent link
-  bool send_before_persist = false;    // votes leave before their record is durable
+  bool quorum_2f = false;             // count 2f votes as a quorum
+  bool skip_prev_hash_check = false;  // PREPARE without checking the parent link
+  bool send_before_persist = false;   // votes leave before their record is durable
 };
 
 struct Config {
@@ -76,8 +76,8 @@ struct Config {
 };
 
 // A durable key/value update. The caller applies every op of a Ready, in order, durably,
-// before sending that Ready's messages. On restart it hands every live key back to
-// Replica::restore().
+// before sending that Ready's messages. On restart it hands every live key back to the
+// Replica constructor (`persisted`).
 struct PersistOp {
   enum class Type : uint8_t { kPut, kErase };
   Type type = Type::kPut;
@@ -111,11 +111,11 @@ struct FetchRequest {
 };
 
 struct Ready {
-  std::vector<PersistOp> to_persist;            // 1. make durable
-  std::vector<Outbound> messages;               // 2. then send
-  std::vector<CommittedBlock> committed;        // 3. then apply, strictly in height order
+  std::vector<PersistOp> to_persist;                   // 1. make durable
+  std::vector<Outbound> messages;                      // 2. then send
+  std::vector<CommittedBlock> committed;               // 3. then apply, strictly in height order
   std::vector<ValidationRequest> validation_requests;  // 4. check tx signatures
-  std::vector<FetchRequest> fetch_requests;     // 5. fetch blocks (catch-up, part 2)
+  std::vector<FetchRequest> fetch_requests;            // 5. fetch blocks (catch-up, part 2)
 
   bool empty() const {
     return to_persist.empty() && messages.empty() && committed.empty() &&

@@ -35,6 +35,8 @@ class BoundedInputArchive
       throw cereal::Exception("truncated input: need " + std::to_string(size) +
                               " bytes, have " + std::to_string(remaining()));
     }
+    // An empty container passes a null pointer; memcpy must not see it (UB even for 0 bytes).
+    if (size == 0) return;
     std::memcpy(data, input_.data() + position_, static_cast<size_t>(size));
     position_ += static_cast<size_t>(size);
   }

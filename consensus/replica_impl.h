@@ -1,0 +1,122 @@
+// Replica::Impl: the state of one PBFT replica and its handlers, split by concern over
+//   replica.cc             construction, restart, public API, Ready assembly, invariants
+//   replica_normal.cc      step(): admission and the PRE-PREPARE/PREPARE/COMMIT handlers
+//   replica_progress.cc    PREPARE conditions, prepared/committed, in-order output, propose()
+//   replica_checkpoint.cc  on_executed(), CHECKPOINT handling, garbage collection, tick()
+// Private to consensus/. Thread-safety: none; one thread owns a Replica.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "consensus/checkpoint.h"
+#include "consensus/journal.h"
+#include "consensus/log.h"
+#include "consensus/replica.h"
+#include "consensus/restore.h"
+#include "consensus/safety_rules.h"
+
+namespace phalanx::consensus {
+
+// A block this replica knows to be in the chain (or about to be): enough to check a child.
+struct BlockRef {
+  uint64_t height = 0;
+  Hash hash{};
+  uint64_t timestamp_ms = 0;
+};
+
+// A signed PREPARE or COMMIT (or PRE-PREPARE without its block yet).
+inline Message make_vote(MessageKind kind, uint32_t from, uint64_t view, uint64_t height,
+                         const Hash& digest, const Signature& signature) {
+  Message message;
+  message.kind = kind;
+  message.from = from;
+  message.view = view;
+  message.height = height;
+  message.digest = digest;
+  message.signature = signature;
+  return message;
+}
+
+struct Replica::Impl {
+  Impl(Config config_in, std::unique_ptr<Signer> signer, std::unique_ptr<Verifier> verifier_in,
+       uint64_t now);
+
+  // --- replica.cc
+  void restore(const PersistedState& state, const ExecutedState& executed);
+  void restore_entries(const PersistedState& state);
+  void restore_own_messages();
+  void check_invariants() const;
+  bool is_primary() const { return config.primary_of(view) == config.self; }
+  uint32_t quorum() const { return quorum_size(config); }
+  bool persist_votes() const { return !config.mutations.send_before_persist; }
+  bool verified(const Message& message);
+  void broadcast(const Message& message);
+  void send_to(uint32_t peer, const Message& message);
+  Ready take_ready();
+  bool has_ready() const;
+
+  // --- replica_normal.cc
+  void step(const Message& message);
+  void on_pre_prepare(const Message& message);
+  Status check_proposal(const Message& message, const ledger::Block& block) const;
+  void on_vote(const Message& message);
+  void reply_to_laggard(const Message& message);
+  Entry& accept(const Message& pre_prepare, std::shared_ptr<const ledger::Block> block);
+  void request_validation(uint64_t height, Entry& entry);
+
+  // --- replica_progress.cc
+  void progress();
+  enum class Check : uint8_t { kPass, kWait, kReject };
+  Check check_prepare_conditions(uint64_t height, Entry& entry);
+  void try_prepare(uint64_t height, Entry& entry);
+  void try_prepared(uint64_t height, Entry& entry);
+  void send_commit(uint64_t height, Entry& entry);
+  void try_committed(uint64_t height, Entry& entry);
+  void output_committed();
+  std::optional<BlockRef> parent_of(uint64_t height, bool require_prepared) const;
+  std::optional<Hash> state_root_for(uint64_t height) const;
+  bool can_propose() const;
+  void propose(std::vector<ledger::SignedTransaction> txs);
+  ledger::BlockHeader next_header(uint64_t height,
+                                  const std::vector<ledger::SignedTransaction>& txs) const;
+  void on_validated(uint64_t height, const Hash& digest, bool valid);
+
+  // --- replica_checkpoint.cc
+  void on_executed(uint64_t height, const Hash& state_root);
+  void sign_checkpoint(uint64_t height, const Hash& block_hash, const Hash& state_root);
+  void on_checkpoint(const Message& message);
+  void try_stabilize();
+  void collect_garbage(const CheckpointProof& proof);
+  void prune_state_roots();
+  void tick(uint64_t now);
+  void retransmit();
+  void push_to_laggards();
+
+  Config config;
+  std::unique_ptr<Verifier> verifier;
+  SafetyRules safety;
+  Journal journal;
+  Log log;
+  CheckpointTracker checkpoints;
+  Counters counters;
+  uint64_t view = 0;
+  uint64_t now_ms = 0;
+  uint64_t last_retransmit_ms = 0;
+  uint64_t committed_height = 0;  // highest height output (or executed before a restart)
+  uint64_t executed_height = 0;   // highest height the caller reported executed
+  uint64_t proposed_height = 0;   // highest height this replica proposed as primary
+  BlockRef last_output;           // the block at committed_height
+  std::optional<CheckpointProof> stable_proof;
+  std::map<uint64_t, Hash> state_roots;  // height -> root after executing it
+  // (height, peer) -> when this replica last answered that peer's stale vote.
+  std::map<std::pair<uint64_t, uint32_t>, uint64_t> laggard_replies;
+  Ready pending;
+  uint64_t readies_outstanding = 0;
+};
+
+}  // namespace phalanx::consensus
