@@ -1,0 +1,102 @@
+// Thin RAII wrappers over liblmdb used by the store (ledger/store.h) and the state-tree
+// benchmark: an environment, transactions that abort unless committed, byte-span get/put,
+// and the state tree's NodeStore over one named database inside a transaction. Every LMDB
+// failure becomes a Status naming the call and LMDB's own message.
+// Thread-safety: an Env may be shared by threads; a Txn (and a NodeStore over it) belongs to
+// one thread at a time. Environments are opened with MDB_NOTLS so read-only transactions are
+// not tied to the thread that began them.
+#pragma once
+
+#include <lmdb.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "ledger/state_tree.h"
+
+namespace phalanx::ledger::lmdb {
+
+Status error(const char* call, int rc);
+
+struct EnvOptions {
+  uint64_t map_size_bytes = uint64_t{64} << 30;  // sparse: costs nothing until written
+  uint32_t databases_max = 16;
+  uint32_t readers_max = 126;
+  // Extra mdb_env_open flags. The store passes none; only the benchmark passes MDB_NOSYNC.
+  unsigned int extra_flags = 0;
+};
+
+class Env {
+ public:
+  // Creates `dir` if missing.
+  static Result<Env> open(const std::string& dir, const EnvOptions& options);
+  Env(Env&& other) noexcept : env_(other.env_) { other.env_ = nullptr; }
+  Env& operator=(Env&& other) noexcept;
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
+  ~Env();
+
+  MDB_env* get() const { return env_; }
+  unsigned int flags() const;
+  // Flushes buffers to disk (for environments opened with MDB_NOSYNC).
+  Status sync() const;
+
+ private:
+  explicit Env(MDB_env* env) : env_(env) {}
+  MDB_env* env_ = nullptr;
+};
+
+class Txn {
+ public:
+  static Result<Txn> begin(const Env& env, bool read_only);
+  Txn(Txn&& other) noexcept : txn_(other.txn_) { other.txn_ = nullptr; }
+  Txn& operator=(Txn&& other) noexcept;
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+  ~Txn() { abort(); }
+
+  MDB_txn* get() const { return txn_; }
+  // Ends the transaction; on failure LMDB has already aborted it.
+  Status commit();
+  void abort();
+
+ private:
+  explicit Txn(MDB_txn* txn) : txn_(txn) {}
+  MDB_txn* txn_ = nullptr;
+};
+
+// Opens (creating when `create`) the named database inside a write or read transaction.
+Result<MDB_dbi> open_database(const Txn& txn, const char* name, bool create);
+
+// A view into the map, valid until the transaction ends or writes to this database.
+Result<std::optional<ByteSpan>> get(const Txn& txn, MDB_dbi dbi, ByteSpan key);
+Status put(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value);
+// Fails (MDB_KEYEXIST) when `key` already holds a value: for write-once records.
+Status put_new(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value);
+// Erasing an absent key is an error.
+Status erase(const Txn& txn, MDB_dbi dbi, ByteSpan key);
+
+// Calls visit(key, value) for every record in key order; stops at the first error.
+Status for_each(const Txn& txn, MDB_dbi dbi,
+                const std::function<Status(ByteSpan key, ByteSpan value)>& visit);
+
+// Big-endian u64 keys sort numerically.
+std::array<uint8_t, 8> u64_key(uint64_t value);
+
+// State tree nodes in one database inside a transaction (read-only: put/erase fail).
+class NodeStoreTxn final : public NodeStore {
+ public:
+  NodeStoreTxn(const Txn& txn, MDB_dbi dbi) : txn_(txn), dbi_(dbi) {}
+  Result<std::optional<Bytes>> get(ByteSpan key) const override;
+  Status put(ByteSpan key, ByteSpan value) override;
+  Status erase(ByteSpan key) override;
+
+ private:
+  const Txn& txn_;
+  MDB_dbi dbi_;
+};
+
+}  // namespace phalanx::ledger::lmdb

@@ -1,0 +1,496 @@
+// LMDB store: genesis initialisation, commit/reopen, rejects, all-or-nothing catch-up,
+// snapshot isolation with concurrent readers, proofs, consensus records, a full map, and
+// crash atomicity with a real SIGKILLed child process.
+#include "ledger/store.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+namespace phalanx::ledger {
+namespace {
+
+constexpr char kChain[] = "phalanx-store-test";
+constexpr uint8_t kUsers = 6;
+
+class Rng {  // splitmix64: seeds replay identically on every standard library
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  uint64_t below(uint64_t bound) { return next() % bound; }
+
+ private:
+  uint64_t state_;
+};
+
+// Keys are cached (signing keys are derived once). Not thread-safe: main thread only.
+const crypto::SecretKey& key(uint8_t i) {
+  static std::map<uint8_t, crypto::SecretKey>* keys = new std::map<uint8_t, crypto::SecretKey>();
+  auto it = keys->find(i);
+  if (it == keys->end()) {
+    crypto::Seed seed{};
+    seed.fill(i);
+    it = keys->emplace(i, crypto::SecretKey::from_seed(seed)).first;
+  }
+  return it->second;
+}
+Address address(uint8_t i) { return crypto::address_of(key(i).public_key()); }
+
+Genesis test_genesis() {
+  Genesis genesis;
+  genesis.chain_id = kChain;
+  genesis.genesis_time_ms = 1764000000000;
+  for (uint8_t i = 100; i < 104; ++i) {
+    genesis.validators.push_back({key(i).public_key(), "tcp://127.0.0.1:" + std::to_string(i)});
+  }
+  for (uint8_t i = 1; i <= kUsers; ++i) genesis.allocations.push_back({address(i), 100000u * i});
+  return genesis;
+}
+
+CommitCertificate certificate_for(uint64_t height) {
+  CommitCertificate certificate;
+  certificate.view = height;
+  for (uint32_t v = 0; v < 3; ++v) {
+    CommitSignature signature{v, {}};
+    signature.signature.fill(static_cast<uint8_t>(height + v));
+    certificate.signatures.push_back(signature);
+  }
+  return certificate;
+}
+
+// A deterministic chain: the same seed always yields the same blocks. Mostly valid
+// transfers between the users, plus gaps, replays and overdrafts. Runs its own MemoryState
+// as the model of what the store must hold.
+class ChainGenerator {
+ public:
+  ChainGenerator(const Genesis& genesis, uint64_t seed)
+      : model_(genesis), rng_(seed), prev_hash_(block_hash(genesis_block(genesis).header)) {}
+
+  CertifiedBlock next(size_t txs_count) {
+    std::vector<SignedTransaction> txs;
+    for (size_t i = 0; i < txs_count; ++i) txs.push_back(random_transfer());
+    Block block;
+    block.header.chain_id = kChain;
+    block.header.height = ++height_;
+    block.header.prev_hash = prev_hash_;
+    block.header.timestamp_ms = 1764000000000 + height_;
+    block.header.tx_count = static_cast<uint32_t>(txs.size());
+    block.transactions = std::move(txs);
+    block.header.tx_root = merkle_root(transaction_hashes(block));
+    prev_hash_ = block_hash(block.header);
+    pending_.clear();
+    model_.execute(block);
+    history_.insert(history_.end(), block.transactions.begin(), block.transactions.end());
+    return {block, certificate_for(height_)};
+  }
+
+  const MemoryState& model() const { return model_; }
+  uint64_t height() const { return height_; }
+  const Hash& tip_hash() const { return prev_hash_; }
+
+ private:
+  SignedTransaction random_transfer() {
+    const uint64_t roll = rng_.below(12);
+    if (roll == 0 && !history_.empty()) return history_[rng_.below(history_.size())];
+    const uint8_t from = static_cast<uint8_t>(1 + rng_.below(kUsers));
+    const uint8_t to = static_cast<uint8_t>(1 + rng_.below(kUsers + 3));
+    uint64_t nonce = (*model_.account(address(from))).value_or(Account{}).nonce + pending_[from]++;
+    if (roll == 1) nonce += 5;
+    const uint64_t amount = 1 + rng_.below(roll == 2 ? 10000000 : 5000);
+    return make_transfer(key(from), kChain, address(to), amount, rng_.below(10), nonce);
+  }
+
+  MemoryState model_;
+  Rng rng_;
+  Hash prev_hash_{};
+  uint64_t height_ = 0;
+  std::map<uint8_t, uint64_t> pending_;
+  std::vector<SignedTransaction> history_;
+};
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/phalanx-store-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    options_.map_size_bytes = 64 << 20;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<Store> open_store() {
+    auto store = Store::open(dir_, genesis_, options_);
+    EXPECT_TRUE(store.is_ok()) << store.status().to_string();
+    return store.is_ok() ? std::move(store).value() : nullptr;
+  }
+
+  std::string dir_;
+  Genesis genesis_ = test_genesis();
+  StoreOptions options_;
+};
+
+TEST_F(StoreTest, FirstOpenInitialisesFromGenesis) {
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  const Block genesis = genesis_block(genesis_);
+  EXPECT_EQ(store->height(), 0u);
+  EXPECT_EQ(store->genesis_hash(), block_hash(genesis.header));
+  auto block0 = store->block(0);
+  ASSERT_TRUE(block0.is_ok() && block0->has_value());
+  EXPECT_EQ(block_hash((*block0)->header), store->genesis_hash());
+  EXPECT_EQ(*store->state_root(0), std::optional<Hash>(genesis.header.state_root));
+  EXPECT_EQ(*store->certificate(0), std::nullopt);
+  EXPECT_EQ(*store->block(1), std::nullopt);
+  EXPECT_EQ(*store->block_height(store->genesis_hash()), std::optional<uint64_t>(0));
+  EXPECT_EQ(*store->account(address(3)), (Account{300000, 0}));
+  EXPECT_EQ(*store->account(address(77)), Account{});
+  EXPECT_EQ(*store->fees_burned(), 0u);
+  EXPECT_TRUE(store->check_consistency().is_ok());
+}
+
+TEST_F(StoreTest, CommitsAndResumesAfterReopen) {
+  ChainGenerator chain(genesis_, 1);
+  std::vector<ExecutedBlock> executed;
+  {
+    auto store = open_store();
+    for (int i = 0; i < 5; ++i) {
+      const CertifiedBlock block = chain.next(12);
+      auto result = store->commit_block(block.block, block.certificate);
+      ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+      EXPECT_EQ(result->height, chain.height());
+      EXPECT_EQ(result->block_hash, chain.tip_hash());
+      EXPECT_EQ(result->state_root, chain.model().state_root());
+      executed.push_back(std::move(result).value());
+    }
+  }
+  auto store = open_store();
+  EXPECT_EQ(store->height(), 5u);
+  EXPECT_TRUE(store->check_consistency().is_ok());
+  EXPECT_EQ(*store->fees_burned(), chain.model().fees_burned());
+  for (const ExecutedBlock& block : executed) {
+    auto stored = store->block(block.height);
+    ASSERT_TRUE(stored.is_ok() && stored->has_value());
+    EXPECT_EQ(block_hash((*stored)->header), block.block_hash);
+    EXPECT_EQ(*store->block_height(block.block_hash), std::optional<uint64_t>(block.height));
+    EXPECT_EQ(*store->state_root(block.height), std::optional<Hash>(block.state_root));
+    auto certificate = *store->certificate(block.height);
+    ASSERT_TRUE(certificate.has_value());
+    EXPECT_EQ(encode_certificate(*certificate), encode_certificate(certificate_for(block.height)));
+    for (uint32_t i = 0; i < block.outcome.txs.size(); ++i) {
+      const TxOutcome& tx = block.outcome.txs[i];
+      auto record = *store->transaction(tx.hash);
+      ASSERT_TRUE(record.has_value());
+      if (tx.indexed()) {
+        EXPECT_EQ(*record, (TxRecord{block.height, i, tx.error}));
+      } else {  // a duplicate: the record is the earlier occurrence's
+        EXPECT_TRUE(record->height < block.height || record->index < i);
+      }
+    }
+  }
+  for (const auto& [who, account] : chain.model().accounts()) {
+    EXPECT_EQ(*store->account(who), account);
+  }
+  // Resumes: the next block extends height 5.
+  const CertifiedBlock block = chain.next(12);
+  ASSERT_TRUE(store->commit_block(block.block, block.certificate).is_ok());
+  EXPECT_EQ(store->height(), 6u);
+}
+
+TEST_F(StoreTest, RefusesADirectoryOfAnotherGenesis) {
+  { ASSERT_NE(open_store(), nullptr); }
+  Genesis other = genesis_;
+  other.allocations[0].balance += 1;
+  auto store = Store::open(dir_, other, options_);
+  ASSERT_FALSE(store.is_ok());
+  EXPECT_NE(store.message().find("different genesis"), std::string::npos) << store.message();
+}
+
+TEST_F(StoreTest, RejectsBlocksThatDoNotExtendTheTipAndWritesNothing) {
+  genesis_.block_limits.txs_max = 10;
+  auto store = open_store();
+  ChainGenerator chain(genesis_, 2);
+  const CertifiedBlock good = chain.next(5);
+  std::vector<std::pair<std::string, Block>> bad(6, {"", good.block});
+  bad[0].first = "height";
+  bad[0].second.header.height = 2;
+  bad[1].first = "prev_hash";
+  bad[1].second.header.prev_hash[0] ^= 1;
+  bad[2].first = "chain id";
+  bad[2].second.header.chain_id = "other";
+  bad[3].first = "tx_root";
+  bad[3].second.header.tx_root[0] ^= 1;
+  bad[4].first = "tx_count";
+  bad[4].second.header.tx_count += 1;
+  bad[5].first = "more txs than the genesis limit";
+  for (int i = 0; i < 6; ++i) bad[5].second.transactions.push_back(good.block.transactions[0]);
+  bad[5].second.header.tx_count = 11;
+  for (const auto& [what, block] : bad) {
+    auto result = store->commit_block(block, good.certificate);
+    EXPECT_FALSE(result.is_ok()) << what;
+    EXPECT_EQ(store->height(), 0u);
+  }
+  CommitCertificate unknown_validator = good.certificate;
+  unknown_validator.signatures.back().validator = 4;  // only validators 0..3 exist
+  auto result = store->commit_block(good.block, unknown_validator);
+  ASSERT_FALSE(result.is_ok());
+  EXPECT_NE(result.message().find("certificate"), std::string::npos) << result.message();
+  EXPECT_EQ(*store->block(1), std::nullopt);
+  EXPECT_EQ(*store->transaction(good.block.transactions[0].hash), std::nullopt);
+  EXPECT_TRUE(store->check_consistency().is_ok());
+  EXPECT_TRUE(store->commit_block(good.block, good.certificate).is_ok());
+}
+
+TEST_F(StoreTest, CommitBlocksIsAllOrNothing) {
+  auto store = open_store();
+  ChainGenerator chain(genesis_, 3);
+  std::vector<CertifiedBlock> blocks;
+  for (int i = 0; i < 3; ++i) blocks.push_back(chain.next(12));
+  std::vector<CertifiedBlock> broken = blocks;
+  broken[2].block.header.prev_hash = Hash{};
+  ASSERT_FALSE(store->commit_blocks(broken).is_ok());
+  EXPECT_EQ(store->height(), 0u);
+  EXPECT_EQ(*store->block(1), std::nullopt);
+  EXPECT_EQ(*store->transaction(blocks[0].block.transactions[0].hash), std::nullopt);
+  EXPECT_TRUE(store->check_consistency().is_ok());
+  auto executed = store->commit_blocks(blocks);
+  ASSERT_TRUE(executed.is_ok()) << executed.status().to_string();
+  EXPECT_EQ(executed->size(), 3u);
+  EXPECT_EQ(store->height(), 3u);
+  EXPECT_EQ(executed->back().state_root, chain.model().state_root());
+  EXPECT_TRUE(store->check_consistency().is_ok());
+  std::vector<CertifiedBlock> too_many(kCommitBlocksMax + 1);
+  EXPECT_FALSE(store->commit_blocks(too_many).is_ok());
+}
+
+TEST_F(StoreTest, TxIndexIsWriteOnce) {
+  auto store = open_store();
+  const SignedTransaction tx = make_transfer(key(1), kChain, address(2), 10, 1, 0);
+  Hash prev = store->genesis_hash();
+  for (uint64_t height = 1; height <= 2; ++height) {
+    Block block;
+    block.header.chain_id = kChain;
+    block.header.height = height;
+    block.header.prev_hash = prev;
+    block.transactions = {tx};
+    block.header.tx_count = 1;
+    block.header.tx_root = merkle_root(transaction_hashes(block));
+    prev = block_hash(block.header);
+    auto executed = store->commit_block(block, certificate_for(height));
+    ASSERT_TRUE(executed.is_ok());
+    EXPECT_EQ(executed->outcome.txs[0].error, height == 1 ? TxError::kNone : TxError::kDuplicate);
+  }
+  EXPECT_EQ(*store->transaction(tx.hash), std::optional<TxRecord>(TxRecord{1, 0, TxError::kNone}));
+  EXPECT_EQ(*store->account(address(1)), (Account{100000 - 11, 1}));
+}
+
+TEST_F(StoreTest, SnapshotsKeepTheirViewWhileTheWriterCommits) {
+  auto store = open_store();
+  ChainGenerator chain(genesis_, 4);
+  const CertifiedBlock first = chain.next(12);
+  ASSERT_TRUE(store->commit_block(first.block, first.certificate).is_ok());
+  auto old_snapshot = store->snapshot();
+  ASSERT_TRUE(old_snapshot.is_ok());
+  const Account old_account = *old_snapshot->account(address(1));
+  const Hash old_root = **old_snapshot->state_root(1);
+  for (int i = 0; i < 4; ++i) {  // the open snapshot does not block these commits
+    const CertifiedBlock block = chain.next(12);
+    ASSERT_TRUE(store->commit_block(block.block, block.certificate).is_ok());
+  }
+  EXPECT_EQ(old_snapshot->height(), 1u);
+  EXPECT_EQ(*old_snapshot->block(2), std::nullopt);
+  EXPECT_EQ(*old_snapshot->account(address(1)), old_account);
+  auto proof = old_snapshot->prove(address(1));
+  ASSERT_TRUE(proof.is_ok());
+  EXPECT_EQ(proof->state_root, old_root);
+  auto fresh = store->snapshot();
+  EXPECT_EQ(fresh->height(), 5u);
+  EXPECT_EQ(*fresh->account(address(1)), **chain.model().account(address(1)));
+}
+
+// Readers on another thread always see a conserved supply, whatever the writer is doing.
+TEST_F(StoreTest, ConcurrentReadersSeeConsistentSnapshots) {
+  auto store = open_store();
+  ChainGenerator chain(genesis_, 5);
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> snapshots_checked{0};
+  std::atomic<bool> reader_ok{true};
+  std::vector<Address> addresses;  // computed here: key() is not thread-safe
+  for (uint8_t i = 1; i <= kUsers + 3; ++i) addresses.push_back(address(i));
+  std::thread reader([&] {
+    while (!done.load()) {
+      auto snapshot = store->snapshot();
+      if (!snapshot) {
+        reader_ok = false;
+        return;
+      }
+      uint64_t sum = snapshot->fees_burned();
+      for (const Address& who : addresses) sum += snapshot->account(who)->balance;
+      if (sum != genesis_.total_supply()) reader_ok = false;
+      snapshots_checked.fetch_add(1);
+    }
+  });
+  for (int i = 0; i < 15; ++i) {
+    const CertifiedBlock block = chain.next(12);
+    ASSERT_TRUE(store->commit_block(block.block, block.certificate).is_ok());
+  }
+  while (snapshots_checked.load() < 3 && reader_ok.load()) std::this_thread::yield();
+  done = true;
+  reader.join();
+  EXPECT_TRUE(reader_ok.load());
+}
+
+TEST_F(StoreTest, AccountProofsVerifyAgainstTheStateRoot) {
+  auto store = open_store();
+  ChainGenerator chain(genesis_, 6);
+  for (int i = 0; i < 3; ++i) {
+    const CertifiedBlock block = chain.next(12);
+    ASSERT_TRUE(store->commit_block(block.block, block.certificate).is_ok());
+  }
+  const Hash root = **store->state_root(3);
+  for (uint8_t i : {uint8_t{1}, uint8_t{4}, uint8_t{200}}) {  // 200: never written
+    auto proof = store->prove(address(i));
+    ASSERT_TRUE(proof.is_ok());
+    EXPECT_EQ(proof->state_root, root);
+    EXPECT_EQ(proof->account.has_value(), i != 200);
+    EXPECT_TRUE(proof->verify(address(i)));
+    AccountProof tampered = *proof;
+    if (tampered.account)
+      tampered.account->balance += 1;
+    else
+      tampered.account = Account{1, 0};
+    EXPECT_FALSE(tampered.verify(address(i)));
+  }
+}
+
+TEST_F(StoreTest, StateRootsOutsideTheKeptWindowArePruned) {
+  options_.state_roots_kept = 3;
+  auto store = open_store();
+  ChainGenerator chain(genesis_, 7);
+  for (int i = 0; i < 6; ++i) {
+    const CertifiedBlock block = chain.next(2);
+    ASSERT_TRUE(store->commit_block(block.block, block.certificate).is_ok());
+  }
+  auto snapshot = store->snapshot();
+  EXPECT_EQ(*snapshot->state_root(3), std::nullopt);
+  EXPECT_TRUE(snapshot->state_root(4)->has_value());
+  auto recent = snapshot->recent_state_roots(5);
+  ASSERT_TRUE(recent.is_ok());
+  EXPECT_EQ(recent->size(), 3u);
+  EXPECT_EQ(recent->rbegin()->first, 6u);
+}
+
+TEST_F(StoreTest, ConsensusRecordsPersistAcrossReopen) {
+  {
+    auto store = open_store();
+    const std::vector<ConsensusWrite> writes = {
+        {ConsensusWrite::Type::kPut, "vote/1", {1, 2, 3}},
+        {ConsensusWrite::Type::kPut, "vote/2", {4}},
+        {ConsensusWrite::Type::kErase, "vote/1", {}},
+        {ConsensusWrite::Type::kErase, "never-written", {}},
+        {ConsensusWrite::Type::kPut, "view", {9}},
+    };
+    ASSERT_TRUE(store->write_consensus(writes).is_ok());
+    const std::vector<ConsensusWrite> bad_key = {{ConsensusWrite::Type::kPut, "", {1}}};
+    EXPECT_FALSE(store->write_consensus(bad_key).is_ok());
+    const std::vector<ConsensusWrite> long_key = {
+        {ConsensusWrite::Type::kPut, std::string(kConsensusKeyBytesMax + 1, 'k'), {1}}};
+    EXPECT_FALSE(store->write_consensus(long_key).is_ok());
+  }
+  auto store = open_store();
+  const std::map<std::string, Bytes> expected = {{"view", {9}}, {"vote/2", {4}}};
+  EXPECT_EQ(*store->consensus_entries(), expected);
+}
+
+TEST_F(StoreTest, FullMapIsAnErrorAndLeavesTheLastCommit) {
+  options_.map_size_bytes = 256 << 10;
+  auto store = open_store();
+  ChainGenerator chain(genesis_, 8);
+  Status status;
+  for (int i = 0; i < 200 && status.is_ok(); ++i) {
+    const CertifiedBlock block = chain.next(40);
+    status = store->commit_block(block.block, block.certificate).status();
+  }
+  ASSERT_FALSE(status.is_ok());
+  EXPECT_NE(status.message().find("MDB_MAP_FULL"), std::string::npos) << status.message();
+  EXPECT_EQ(store->height(), chain.height() - 1);
+  EXPECT_TRUE(store->check_consistency().is_ok());
+}
+
+// Child: resumes the generator at the store's height and commits until killed, reporting
+// each durable height on `report_fd`. Never returns into the test framework.
+[[noreturn]] void commit_until_killed(const std::string& dir, const Genesis& genesis,
+                                      const StoreOptions& options, int report_fd) {
+  auto store = Store::open(dir, genesis, options);
+  if (!store) _exit(3);
+  ChainGenerator chain(genesis, 99);
+  while (chain.height() < (*store)->height()) {
+    chain.next(12);
+  }
+  for (int i = 0; i < 10000; ++i) {
+    const CertifiedBlock block = chain.next(12);
+    if (!(*store)->commit_block(block.block, block.certificate)) _exit(4);
+    const uint64_t height = chain.height();
+    if (write(report_fd, &height, sizeof height) != sizeof height) _exit(5);
+  }
+  _exit(0);
+}
+
+TEST_F(StoreTest, SigkilledWriterLeavesAConsistentStore) {
+  Rng rng(20261126);
+  uint64_t reported = 0;
+  for (int round = 0; round < 4; ++round) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      close(fds[0]);
+      commit_until_killed(dir_, genesis_, options_, fds[1]);
+    }
+    close(fds[1]);
+    const uint64_t target = reported + 2 + rng.below(12);
+    while (reported < target) {
+      ASSERT_EQ(read(fds[0], &reported, sizeof reported), static_cast<ssize_t>(sizeof reported))
+          << "child exited early";
+    }
+    // Deliberately random: land the kill anywhere inside the next commits.
+    usleep(static_cast<useconds_t>(rng.below(4000)));
+    ASSERT_EQ(kill(child, SIGKILL), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+    uint64_t height = 0;
+    while (read(fds[0], &height, sizeof height) == static_cast<ssize_t>(sizeof height)) {
+      reported = height;  // heights the child saw committed before it died
+    }
+    close(fds[0]);
+
+    auto store = open_store();
+    ASSERT_NE(store, nullptr);
+    ASSERT_GE(store->height(), reported) << "a durable commit was lost";
+    ASSERT_LE(store->height(), reported + 1);
+    Status consistent = store->check_consistency();
+    ASSERT_TRUE(consistent.is_ok()) << consistent.to_string();
+    ChainGenerator chain(genesis_, 99);
+    while (chain.height() < store->height()) {
+      chain.next(12);
+    }
+    EXPECT_EQ(*store->state_root(store->height()), std::optional<Hash>(chain.model().state_root()));
+    EXPECT_EQ(store->snapshot()->tip_hash(), chain.tip_hash());
+    EXPECT_EQ(*store->fees_burned(), chain.model().fees_burned());
+    reported = store->height();
+  }
+}
+
+}  // namespace
+}  // namespace phalanx::ledger
