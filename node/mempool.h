@@ -1,0 +1,201 @@
+// node::Mempool: the transactions this node has accepted but not yet seen committed. It owns
+// them (decoded, with their bytes and hashes) and four views over them: by arrival (block
+// building and gossip), by hash (duplicates, lookups), by sender and nonce (per-sender order,
+// pending nonce, balance cover) and by fee (eviction when full).
+//
+// Admission (admit) checks, in order, each failure a distinct AdmissionError:
+//   duplicate (hash pending, or already in a block), chain id, fee >= min_fee,
+//   nonce >= the sender's next committed nonce and <= next + nonce_gap_max, no other pending
+//   tx with that nonce, at most sender_txs_max pending per sender, balance >= amount + fee of
+//   this tx plus all of the sender's pending txs, room (see below), and last the signature
+//   (the most expensive check runs only for a tx that would otherwise be admitted).
+// Nonces may have gaps (a later nonce can arrive by gossip before an earlier one); a tx is
+// only proposed once its predecessor is committed or proposed.
+//
+// Bounds: txs_max, bytes_max, sender_txs_max, nonce_gap_max. When full, a new tx evicts the
+// lowest-fee tx (newest first among equal fees) if it pays strictly more, else it is refused
+// with "mempool full". A tx that leaves without being committed takes the sender's
+// later-nonce txs with it, since they can no longer execute.
+//
+// In flight: take_batch() marks what it returns as proposed; mark_in_flight() does the same
+// for another primary's proposal. In-flight txs are not proposed again and not evicted for
+// room; release_*() makes them eligible again (after a view change).
+//
+// The caller reports every committed block through on_block_committed(); the mempool then
+// drops the included txs and re-checks the senders whose accounts changed.
+//
+// Thread-safety: none. The node's event loop owns the mempool; it starts no threads, takes
+// no locks and reads no clock. Signatures are checked by the SignatureVerifier the caller
+// passes (the SignatureCache, or the outcome of a VerifyPool batch).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ledger/state.h"
+#include "node/mempool_error.h"
+
+namespace phalanx::node {
+
+using crypto::Address;
+using crypto::Hash;
+
+struct MempoolOptions {
+  std::string chain_id;
+  uint64_t min_fee = 0;
+  uint64_t nonce_gap_max = 256;  // a nonce may be this far past the next committed nonce
+  size_t txs_max = 50'000;
+  size_t bytes_max = size_t{16} << 20;  // sum of encoded tx sizes
+  size_t sender_txs_max = 256;
+};
+
+// Whether the tx still has to be gossiped. Validators form a full mesh and the node that
+// first accepts a tx sends it to every peer, so a tx received from a peer is not relayed.
+enum class TxOrigin { kClient, kPeer };
+
+// True iff the tx's signature is valid. Called at most once per admit.
+using SignatureVerifier = std::function<bool(const ledger::SignedTransaction&)>;
+
+struct DroppedTx {
+  Hash hash{};
+  AdmissionError reason = AdmissionError::kNone;
+};
+
+struct Admission {
+  AdmissionError error = AdmissionError::kNone;
+  std::string message;             // for a person; empty when admitted
+  std::vector<DroppedTx> dropped;  // txs that left during this call (evicted for room, ...)
+  bool admitted() const { return error == AdmissionError::kNone; }
+};
+
+struct CommitReport {
+  size_t included = 0;             // pending txs that the block included
+  std::vector<DroppedTx> dropped;  // pending txs that can no longer execute
+};
+
+class Mempool {
+ public:
+  // REQUIRES: valid chain id; txs_max, bytes_max, sender_txs_max >= 1.
+  explicit Mempool(MempoolOptions options);
+
+  // `accounts` is the committed state. A storage failure gives kInternal.
+  Admission admit(ledger::SignedTransaction tx, const ledger::AccountReader& accounts,
+                  const SignatureVerifier& verify_signature, TxOrigin origin = TxOrigin::kClient);
+
+  // Up to txs_max txs whose encoded sizes add up to at most bytes_max, oldest arrival first,
+  // each sender's txs in nonce order with no gap after its committed nonce. Marks them in
+  // flight. The caller reserves room for the block header and per-tx length prefixes.
+  std::vector<ledger::SignedTransaction> take_batch(size_t txs_max, size_t bytes_max);
+  // Marks the pending txs among `tx_hashes` as proposed (another primary's block).
+  void mark_in_flight(std::span<const Hash> tx_hashes);
+  void release_in_flight(std::span<const Hash> tx_hashes);
+  void release_all_in_flight();
+
+  // After each committed block, in height order. `included` lists every tx of the block,
+  // committed or failed. The first form re-checks every pending sender; the second only
+  // `changed_accounts` (e.g. the keys of ledger::BlockOutcome::accounts) and the senders of
+  // the included txs, which is exact because an account changes only through a committed
+  // tx. Errors only when `accounts` fails; the mempool stays consistent.
+  Result<CommitReport> on_block_committed(std::span<const Hash> included,
+                                          const ledger::AccountReader& accounts);
+  Result<CommitReport> on_block_committed(std::span<const Hash> included,
+                                          std::span<const Address> changed_accounts,
+                                          const ledger::AccountReader& accounts);
+
+  // Client-originated txs not gossiped yet, oldest first, encoded sizes adding up to at most
+  // bytes_max. Each tx is returned by this call at most once.
+  std::vector<ledger::SignedTransaction> take_gossip_batch(size_t bytes_max);
+
+  // The nonce the sender's next tx should carry: `committed_nonce` advanced past every
+  // consecutive pending nonce.
+  uint64_t pending_nonce(const Address& sender, uint64_t committed_nonce) const;
+  // The pending tx with this hash, or nullptr. Invalidated by any non-const call.
+  const ledger::SignedTransaction* find(const Hash& tx_hash) const;
+  bool contains(const Hash& tx_hash) const { return by_hash_.contains(tx_hash); }
+
+  size_t size() const { return entries_.size(); }
+  size_t bytes() const { return bytes_; }
+  size_t in_flight() const { return entries_.size() - idle_.size(); }
+  size_t sender_count() const { return senders_.size(); }
+  size_t gossip_backlog() const { return gossip_.size(); }
+  const MempoolOptions& options() const { return options_; }
+
+  // Asserts that every index agrees with the entries. O(size): for tests.
+  void check_invariants() const;
+
+ private:
+  using Arrival = uint64_t;  // admission order; unique, never reused
+
+  struct Entry {
+    ledger::SignedTransaction tx;
+    Address sender;
+    uint64_t cost = 0;  // amount + fee; each <= 2^53-1, so no overflow
+    bool in_flight = false;
+  };
+  struct Sender {
+    ledger::Account account;               // committed state, as last read
+    std::map<uint64_t, Arrival> by_nonce;  // pending txs in nonce order
+    uint64_t cost = 0;                     // sum of their costs; <= account.balance
+  };
+
+  // Admission steps (mempool.cc).
+  Admission check_static(const ledger::SignedTransaction& tx) const;
+  Admission check_sender(const ledger::SignedTransaction& tx, const ledger::Account& account,
+                         uint64_t cost) const;
+  Admission plan_room(const ledger::SignedTransaction& tx, const Address& sender,
+                      std::vector<Arrival>* victims) const;
+  void make_room(size_t tx_bytes, const std::vector<Arrival>& victims,
+                 std::vector<DroppedTx>* dropped);
+  void insert(ledger::SignedTransaction tx, const Address& sender, const ledger::Account& account,
+              TxOrigin origin);
+  Result<ledger::Account> read_account(const Address& address,
+                                       const ledger::AccountReader& accounts) const;
+  bool fits(size_t tx_count, size_t tx_bytes) const;
+
+  // Removal (mempool.cc).
+  void erase(Arrival arrival);
+  // Removes `arrival` and the sender's later nonces, reporting each with `reason`.
+  void erase_with_dependents(Arrival arrival, AdmissionError reason,
+                             std::vector<DroppedTx>* dropped);
+  // Applies the sender's new committed state: drops used nonces and what the balance no
+  // longer covers (mempool_batch.cc).
+  void recheck_sender(const Address& address, const ledger::Account& account,
+                      std::vector<DroppedTx>* dropped);
+  Result<CommitReport> commit(std::span<const Hash> included, std::set<Address> to_recheck,
+                              const ledger::AccountReader& accounts);
+
+  // Block building (mempool_batch.cc).
+  struct BatchBuilder;
+  bool eligible(const Entry& entry) const;
+  // Adds the tx to the batch and marks it in flight; false if it does not fit.
+  bool take_one(Arrival arrival, BatchBuilder* builder);
+  // Adds the sender's next nonces that arrived before `arrival` (the scan passed them while
+  // their predecessor was missing); false once the batch is full.
+  bool take_earlier_successors(Arrival arrival, BatchBuilder* builder);
+  void set_in_flight(Arrival arrival, bool in_flight);
+
+  MempoolOptions options_;
+  std::map<Arrival, Entry> entries_;
+  std::map<Hash, Arrival> by_hash_;
+  std::map<Address, Sender> senders_;
+  std::set<Arrival> idle_;  // not in flight: candidates for blocks
+  // Idle txs, first to evict first: lowest fee, then newest (highest arrival).
+  struct EvictionOrder {
+    bool operator()(const std::pair<uint64_t, Arrival>& a,
+                    const std::pair<uint64_t, Arrival>& b) const {
+      return a.first != b.first ? a.first < b.first : a.second > b.second;
+    }
+  };
+  std::set<std::pair<uint64_t, Arrival>, EvictionOrder> eviction_;
+  std::set<Arrival> gossip_;  // client txs not yet gossiped
+  Arrival next_arrival_ = 0;
+  size_t bytes_ = 0;
+};
+
+}  // namespace phalanx::node

@@ -1,0 +1,209 @@
+// Block building, in-flight marks, commits and gossip. Admission: mempool.cc.
+#include <optional>
+
+#include "node/mempool.h"
+
+namespace phalanx::node {
+
+struct Mempool::BatchBuilder {
+  size_t txs_max = 0;
+  size_t bytes_max = 0;
+  size_t bytes = 0;
+  std::vector<ledger::SignedTransaction> txs;
+};
+
+bool Mempool::eligible(const Entry& entry) const {
+  const Sender& sender = senders_.at(entry.sender);
+  const uint64_t nonce = entry.tx.tx.nonce;
+  if (nonce == sender.account.nonce) return true;
+  // nonce > account.nonce: recheck_sender drops used nonces.
+  auto previous = sender.by_nonce.find(nonce - 1);
+  return previous != sender.by_nonce.end() && entries_.at(previous->second).in_flight;
+}
+
+bool Mempool::take_one(Arrival arrival, BatchBuilder* builder) {
+  const Entry& entry = entries_.at(arrival);
+  const size_t tx_bytes = entry.tx.bytes.size();
+  if (builder->txs.size() >= builder->txs_max || builder->bytes + tx_bytes > builder->bytes_max) {
+    return false;
+  }
+  builder->txs.push_back(entry.tx);
+  builder->bytes += tx_bytes;
+  set_in_flight(arrival, true);
+  return true;
+}
+
+bool Mempool::take_earlier_successors(Arrival arrival, BatchBuilder* builder) {
+  const Entry& entry = entries_.at(arrival);
+  const Sender& sender = senders_.at(entry.sender);
+  uint64_t expected = entry.tx.tx.nonce + 1;
+  for (auto it = sender.by_nonce.find(expected);
+       it != sender.by_nonce.end() && it->first == expected; ++it, ++expected) {
+    // A later arrival is still ahead of the scan, which takes it (and its successors).
+    if (it->second > arrival) return true;
+    if (entries_.at(it->second).in_flight) continue;
+    if (!take_one(it->second, builder)) return false;
+  }
+  return true;
+}
+
+std::vector<ledger::SignedTransaction> Mempool::take_batch(size_t txs_max, size_t bytes_max) {
+  BatchBuilder builder;
+  builder.txs_max = txs_max;
+  builder.bytes_max = bytes_max;
+  for (auto it = idle_.begin(); it != idle_.end() && builder.txs.size() < txs_max;) {
+    // Taking a tx erases it (and only earlier arrivals) from idle_: advance first.
+    const Arrival arrival = *it;
+    ++it;
+    if (!eligible(entries_.at(arrival))) continue;
+    // Every admitted tx carries this node's chain id, so all have the same size: the first
+    // one that does not fit ends the batch.
+    if (!take_one(arrival, &builder)) break;
+    if (!take_earlier_successors(arrival, &builder)) break;
+  }
+  return std::move(builder.txs);
+}
+
+void Mempool::set_in_flight(Arrival arrival, bool in_flight) {
+  Entry& entry = entries_.at(arrival);
+  if (entry.in_flight == in_flight) return;
+  entry.in_flight = in_flight;
+  if (in_flight) {
+    idle_.erase(arrival);
+    eviction_.erase({entry.tx.tx.fee, arrival});
+  } else {
+    idle_.insert(arrival);
+    eviction_.emplace(entry.tx.tx.fee, arrival);
+  }
+}
+
+void Mempool::mark_in_flight(std::span<const Hash> tx_hashes) {
+  for (const Hash& hash : tx_hashes) {
+    auto it = by_hash_.find(hash);
+    if (it != by_hash_.end()) set_in_flight(it->second, true);
+  }
+}
+
+void Mempool::release_in_flight(std::span<const Hash> tx_hashes) {
+  for (const Hash& hash : tx_hashes) {
+    auto it = by_hash_.find(hash);
+    if (it != by_hash_.end()) set_in_flight(it->second, false);
+  }
+}
+
+void Mempool::release_all_in_flight() {
+  for (auto& [arrival, entry] : entries_) {
+    if (entry.in_flight) set_in_flight(arrival, false);
+  }
+}
+
+Result<CommitReport> Mempool::on_block_committed(std::span<const Hash> included,
+                                                 const ledger::AccountReader& accounts) {
+  std::set<Address> everyone;
+  for (const auto& [address, sender] : senders_) everyone.insert(address);
+  return commit(included, std::move(everyone), accounts);
+}
+
+Result<CommitReport> Mempool::on_block_committed(std::span<const Hash> included,
+                                                 std::span<const Address> changed_accounts,
+                                                 const ledger::AccountReader& accounts) {
+  return commit(included, std::set<Address>(changed_accounts.begin(), changed_accounts.end()),
+                accounts);
+}
+
+Result<CommitReport> Mempool::commit(std::span<const Hash> included, std::set<Address> to_recheck,
+                                     const ledger::AccountReader& accounts) {
+  CommitReport report;
+  for (const Hash& hash : included) {
+    auto it = by_hash_.find(hash);
+    if (it == by_hash_.end()) continue;
+    to_recheck.insert(entries_.at(it->second).sender);
+    erase(it->second);
+    ++report.included;
+  }
+  for (const Address& address : to_recheck) {
+    if (!senders_.contains(address)) continue;
+    Result<ledger::Account> account = read_account(address, accounts);
+    if (!account) return account.status();
+    recheck_sender(address, *account, &report.dropped);
+  }
+  return report;
+}
+
+void Mempool::recheck_sender(const Address& address, const ledger::Account& account,
+                             std::vector<DroppedTx>* dropped) {
+  auto found = senders_.find(address);
+  if (found == senders_.end()) return;
+  Sender& sender = found->second;
+  sender.account = account;
+  std::vector<Arrival> used;
+  std::optional<Arrival> first_uncovered;
+  uint64_t cost = 0;  // <= the previous balance (an invariant), so no overflow
+  for (const auto& [nonce, arrival] : sender.by_nonce) {
+    if (nonce < account.nonce) {
+      used.push_back(arrival);
+      continue;
+    }
+    cost += entries_.at(arrival).cost;
+    if (cost > account.balance) {
+      first_uncovered = arrival;
+      break;
+    }
+  }
+  // `sender` may be erased from here on.
+  for (Arrival arrival : used) {
+    dropped->push_back(DroppedTx{entries_.at(arrival).tx.hash, AdmissionError::kNonceUsed});
+    erase(arrival);
+  }
+  if (first_uncovered) {
+    erase_with_dependents(*first_uncovered, AdmissionError::kInsufficientBalance, dropped);
+  }
+}
+
+std::vector<ledger::SignedTransaction> Mempool::take_gossip_batch(size_t bytes_max) {
+  std::vector<ledger::SignedTransaction> batch;
+  size_t bytes = 0;
+  for (auto it = gossip_.begin(); it != gossip_.end();) {
+    const ledger::SignedTransaction& tx = entries_.at(*it).tx;
+    if (bytes + tx.bytes.size() > bytes_max) break;
+    batch.push_back(tx);
+    bytes += tx.bytes.size();
+    it = gossip_.erase(it);
+  }
+  return batch;
+}
+
+void Mempool::check_invariants() const {
+  PHALANX_ASSERT(entries_.size() <= options_.txs_max);
+  PHALANX_ASSERT(bytes_ <= options_.bytes_max);
+  PHALANX_ASSERT(by_hash_.size() == entries_.size());
+  PHALANX_ASSERT(eviction_.size() == idle_.size());
+  size_t bytes = 0;
+  size_t by_nonce_total = 0;
+  for (const auto& [arrival, entry] : entries_) {
+    bytes += entry.tx.bytes.size();
+    PHALANX_ASSERT(arrival < next_arrival_);
+    PHALANX_ASSERT(by_hash_.at(entry.tx.hash) == arrival);
+    PHALANX_ASSERT(entry.cost == entry.tx.tx.amount + entry.tx.tx.fee);
+    PHALANX_ASSERT(idle_.contains(arrival) == !entry.in_flight);
+    PHALANX_ASSERT(eviction_.contains({entry.tx.tx.fee, arrival}) == !entry.in_flight);
+    const Sender& sender = senders_.at(entry.sender);
+    PHALANX_ASSERT(sender.by_nonce.at(entry.tx.tx.nonce) == arrival);
+    PHALANX_ASSERT(entry.tx.tx.nonce >= sender.account.nonce);
+    PHALANX_ASSERT(entry.tx.tx.nonce - sender.account.nonce <= options_.nonce_gap_max);
+  }
+  for (const auto& [address, sender] : senders_) {
+    PHALANX_ASSERT(!sender.by_nonce.empty());
+    PHALANX_ASSERT(sender.by_nonce.size() <= options_.sender_txs_max);
+    uint64_t cost = 0;
+    for (const auto& [nonce, arrival] : sender.by_nonce) cost += entries_.at(arrival).cost;
+    PHALANX_ASSERT(cost == sender.cost);
+    PHALANX_ASSERT(cost <= sender.account.balance);
+    by_nonce_total += sender.by_nonce.size();
+  }
+  PHALANX_ASSERT(by_nonce_total == entries_.size());
+  PHALANX_ASSERT(bytes == bytes_);
+  for (Arrival arrival : gossip_) PHALANX_ASSERT(entries_.contains(arrival));
+}
+
+}  // namespace phalanx::node
