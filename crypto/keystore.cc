@@ -23,6 +23,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "crypto/file_io.h"
+
 namespace phalanx::crypto {
 namespace {
 
@@ -250,36 +252,14 @@ Status ensure_directory(const std::string& dir) {
   return Status::ok();
 }
 
-Status write_all(int fd, const std::string& content) {
-  size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::error(errno_text());
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) return Status::error("fsync: " + errno_text());
-  return Status::ok();
-}
-
-Status fsync_directory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::error("cannot open directory " + dir + ": " + errno_text());
-  const int rc = ::fsync(fd);
-  const std::string message = errno_text();
-  ::close(fd);
-  if (rc != 0) return Status::error("cannot fsync directory " + dir + ": " + message);
-  return Status::ok();
-}
-
 Status write_new_file(const std::string& dir, const std::string& name, const std::string& content) {
   std::array<uint8_t, 8> random{};
   randombytes_buf(random.data(), random.size());
   const std::string temp = dir + "/." + name + ".key.tmp-" + hex_encode(random);
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Status::error("cannot create " + temp + ": " + errno_text());
-  Status written =
-      ::fchmod(fd, 0600) == 0 ? write_all(fd, content) : Status::error("chmod: " + errno_text());
+  Status written = ::fchmod(fd, 0600) == 0 ? write_all_and_sync(fd, content)
+                                           : Status::error("chmod: " + errno_text());
   if (::close(fd) != 0 && written.is_ok()) written = Status::error("close: " + errno_text());
   if (!written.is_ok()) {
     ::unlink(temp.c_str());
@@ -292,7 +272,7 @@ Status write_new_file(const std::string& dir, const std::string& name, const std
     if (saved == EEXIST) return Status::error("a key named '" + name + "' already exists");
     return Status::error("cannot move " + temp + " to " + path + ": " + std::strerror(saved));
   }
-  return fsync_directory(dir);
+  return sync_directory(dir);
 }
 
 using DerivedKey = std::array<uint8_t, crypto_aead_xchacha20poly1305_ietf_KEYBYTES>;

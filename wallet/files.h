@@ -1,21 +1,10 @@
-// Small-file I/O for the wallet: bounded reads and atomic replacement.
+// The wallet's small-file I/O is the shared one in crypto/file_io.h.
 // Thread-safety: functions touch only the files they are given.
 #pragma once
 
-#include <cstddef>
-#include <string>
-
-#include "crypto/status.h"
+#include "crypto/file_io.h"
 
 namespace phalanx::wallet {
-
-// The whole file, refused when it is larger than max_bytes. `what` names the file in errors
-// ("seed file").
-Result<std::string> read_small_file(const std::string& path, size_t max_bytes,
-                                    const std::string& what);
-
-// Replaces `path` with `content` atomically: writes a temporary file in the same directory
-// (mode 0600), fsyncs it, renames it over `path`, and fsyncs the directory.
-Status write_file_atomically(const std::string& path, const std::string& content);
-
+using phalanx::read_small_file;
+using phalanx::write_file_atomically;
 }  // namespace phalanx::wallet

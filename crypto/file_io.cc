@@ -1,4 +1,4 @@
-#include "wallet/files.h"
+#include "crypto/file_io.h"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -12,10 +12,12 @@
 
 #include "crypto/bytes.h"
 
-namespace phalanx::wallet {
+namespace phalanx {
 namespace {
 
 std::string errno_text() { return std::strerror(errno); }
+
+}  // namespace
 
 Status write_all_and_sync(int fd, const std::string& content) {
   size_t done = 0;
@@ -38,8 +40,6 @@ Status sync_directory(const std::string& dir) {
   if (rc != 0) return Status::error("cannot fsync directory " + dir + ": " + message);
   return Status::ok();
 }
-
-}  // namespace
 
 Result<std::string> read_small_file(const std::string& path, size_t max_bytes,
                                     const std::string& what) {
@@ -93,4 +93,4 @@ Status write_file_atomically(const std::string& path, const std::string& content
   return sync_directory(dir);
 }
 
-}  // namespace phalanx::wallet
+}  // namespace phalanx
