@@ -2,7 +2,7 @@
 //
 // Every K heights each replica signs CHECKPOINT(h, block hash, state root) after executing
 // h. A checkpoint is stable once q replicas signed matching ones; this replica also requires
-// its own matching vote, because without state transfer (part 2) it can only discard the
+// its own matching vote, because without state transfer it can only discard the
 // log below a state it has itself reached. Votes are kept for multiples of K inside
 // (stable, stable + L]; above the window only the highest per sender is kept (so a replica
 // that lags can still learn how far the others got, in bounded memory); at or below stable

@@ -37,9 +37,12 @@ bool is_zero(const Hash& hash) {
 Status check_shape(const Envelope& envelope) {
   const auto kind = static_cast<MessageKind>(envelope.kind);
   const std::string name(kind_name(kind));
-  if ((kind == MessageKind::kPrePrepare) == envelope.block.empty()) {
+  const bool has_payload = kind == MessageKind::kPrePrepare || kind == MessageKind::kViewChange ||
+                           kind == MessageKind::kNewView || kind == MessageKind::kBlockResponse;
+  if (has_payload == envelope.block.empty()) {
+    if (!has_payload) return Status::error(name + " message carries a block");
     return Status::error(kind == MessageKind::kPrePrepare ? "pre-prepare without a block"
-                                                          : name + " message carries a block");
+                                                          : name + " message without its payload");
   }
   if (kind != MessageKind::kCheckpoint && !is_zero(envelope.state_root)) {
     return Status::error(name + " message carries a state root");
@@ -62,8 +65,15 @@ crypto::Domain domain_of(MessageKind kind) {
       return crypto::Domain::kCommit;
     case MessageKind::kCheckpoint:
       return crypto::Domain::kCheckpoint;
+    case MessageKind::kViewChange:
+      return crypto::Domain::kViewChange;
+    case MessageKind::kNewView:
+      return crypto::Domain::kNewView;
+    case MessageKind::kBlockRequest:
+    case MessageKind::kBlockResponse:
+      break;
   }
-  PHALANX_ASSERT_MSG(false, "unknown message kind");
+  PHALANX_ASSERT_MSG(false, "message kind without a signature domain");
 }
 
 std::string_view kind_name(MessageKind kind) {
@@ -76,13 +86,21 @@ std::string_view kind_name(MessageKind kind) {
       return "commit";
     case MessageKind::kCheckpoint:
       return "checkpoint";
+    case MessageKind::kViewChange:
+      return "view-change";
+    case MessageKind::kNewView:
+      return "new-view";
+    case MessageKind::kBlockRequest:
+      return "block-request";
+    case MessageKind::kBlockResponse:
+      return "block-response";
   }
   return "unknown";
 }
 
 bool is_known_kind(uint8_t raw_kind) {
   return raw_kind >= static_cast<uint8_t>(MessageKind::kPrePrepare) &&
-         raw_kind <= static_cast<uint8_t>(MessageKind::kCheckpoint);
+         raw_kind <= static_cast<uint8_t>(MessageKind::kBlockResponse);
 }
 
 Bytes vote_body(uint64_t view, uint64_t height, const Hash& digest) {
@@ -102,6 +120,9 @@ Bytes checkpoint_body(uint64_t height, const Hash& block_hash, const Hash& state
 }
 
 Bytes signed_body(const Message& message) {
+  if (message.kind == MessageKind::kViewChange || message.kind == MessageKind::kNewView) {
+    return message.block;
+  }
   if (message.kind == MessageKind::kCheckpoint) {
     return checkpoint_body(message.height, message.digest, message.state_root);
   }

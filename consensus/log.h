@@ -41,6 +41,9 @@ struct Entry {
   bool prepared = false;
   bool commit_ready = false;  // committed: waiting only for lower heights to be output
   bool output = false;        // handed to the caller in Ready::committed (or executed)
+  // A NEW-VIEW re-proposed this digest and the block is not here yet: header, block and
+  // pre_prepare.block are empty until a peer sends the body (replica_view.cc).
+  bool body_missing = false;
 };
 
 class Log {
@@ -56,6 +59,8 @@ class Log {
   const Entry* find(uint64_t height) const;
   // REQUIRES: in_window(height) and no entry at height.
   Entry& insert(uint64_t height, Entry entry);
+  // Drops the entry at `height` (a new view replaces it, PBFT §4.4); votes stay in the tallies.
+  void erase(uint64_t height) { entries_.erase(height); }
   std::map<uint64_t, Entry>& entries() { return entries_; }
   const std::map<uint64_t, Entry>& entries() const { return entries_; }
 

@@ -57,4 +57,8 @@ void VoteTally::erase_through(uint64_t height) {
   votes_.erase(votes_.begin(), votes_.lower_bound({height + 1, 0}));
 }
 
+void VoteTally::erase_views_below(uint64_t view) {
+  std::erase_if(votes_, [view](const auto& item) { return item.first.second < view; });
+}
+
 }  // namespace phalanx::consensus

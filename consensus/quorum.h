@@ -46,6 +46,8 @@ class VoteTally {
                                              std::optional<uint32_t> excluded = std::nullopt) const;
   // Discards every vote at heights <= height (garbage collection, PBFT §4.3).
   void erase_through(uint64_t height);
+  // Discards every vote from views below `view` (a new view began, PBFT §4.4).
+  void erase_views_below(uint64_t view);
   size_t slots() const { return votes_.size(); }
 
  private:

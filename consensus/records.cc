@@ -122,6 +122,10 @@ Result<RecordKey> parse_record_key(std::string_view key) {
     parsed.type = RecordKey::Type::kCheckpointProof;
     return parsed;
   }
+  if (key == kNewViewKey) {
+    parsed.type = RecordKey::Type::kNewView;
+    return parsed;
+  }
   const std::string context = "consensus record key '" + std::string(key) + "': ";
   Status status = Status::error(context + "unknown record type");
   if (key.starts_with("accept/")) {

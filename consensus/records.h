@@ -9,6 +9,7 @@
 //   "accept/<height>/<view>"             the accepted PRE-PREPARE: its envelope (codec.h)
 //   "prepared/<height>/<view>"           prepared certificate (PreparedCertificate)
 //   "checkpoint"                         proof of the stable checkpoint (CheckpointProof)
+//   "new-view"                           the NEW-VIEW of the current view: its envelope
 //
 // PreparedCertificate and CheckpointProof values are cereal binary archives:
 //
@@ -32,13 +33,14 @@ namespace phalanx::consensus {
 
 inline constexpr std::string_view kViewKey = "view";
 inline constexpr std::string_view kCheckpointProofKey = "checkpoint";
+inline constexpr std::string_view kNewViewKey = "new-view";
 
 std::string vote_key(MessageKind kind, uint64_t height, uint64_t view);
 std::string accept_key(uint64_t height, uint64_t view);
 std::string prepared_key(uint64_t height, uint64_t view);
 
 struct RecordKey {
-  enum class Type : uint8_t { kView, kVote, kAccept, kPrepared, kCheckpointProof };
+  enum class Type : uint8_t { kView, kVote, kAccept, kPrepared, kCheckpointProof, kNewView };
   Type type = Type::kView;
   MessageKind kind = MessageKind::kPrepare;  // kVote only
   uint64_t height = 0;

@@ -6,6 +6,7 @@
 
 #include "consensus/codec.h"
 #include "consensus/replica_impl.h"
+#include "consensus/view_change.h"
 
 namespace phalanx::consensus {
 
@@ -85,8 +86,15 @@ void Replica::Impl::restore(const PersistedState& state, const ExecutedState& ex
     }
   }
   restore_entries(state);
+  restore_prepared_proofs(state);
+  if (state.new_view && state.new_view->view == view && view > 0) {
+    restore_new_view(*state.new_view);
+  } else if (view > 0) {
+    // It left the previous view and had not entered this one: still changing views.
+    view_changing = true;
+  }
   restore_own_messages();
-  proposed_height = committed_height;
+  proposed_height = std::max(proposed_height, committed_height);
   for (const auto& [height, entry] : log.entries()) {
     if (config.primary_of(entry.view) == config.self) {
       proposed_height = std::max(proposed_height, height);
@@ -126,6 +134,19 @@ void Replica::Impl::restore_entries(const PersistedState& state) {
   }
 }
 
+// The latest prepared proof per height, whatever its view, for later VIEW-CHANGEs.
+void Replica::Impl::restore_prepared_proofs(const PersistedState& state) {
+  for (const PersistedPrepared& prepared : state.prepared) {
+    const Message& pre_prepare = prepared.certificate.pre_prepare;
+    if (!log.in_window(prepared.key.height)) continue;
+    auto it = prepared_proofs.find(prepared.key.height);
+    if (it != prepared_proofs.end() && it->second.view >= pre_prepare.view) continue;
+    prepared_proofs[prepared.key.height] =
+        PreparedProof{prepared.key.height, pre_prepare.view, pre_prepare.digest,
+                      pre_prepare.signature, prepared.certificate.prepares};
+  }
+}
+
 void Replica::Impl::restore_own_messages() {
   for (uint8_t raw = 1; is_known_kind(raw); ++raw) {
     const auto kind = static_cast<MessageKind>(raw);
@@ -160,6 +181,11 @@ void Replica::Impl::check_invariants() const {
   PHALANX_ASSERT(state_roots.size() <=
                  config.pipeline_depth + 1 + config.log_window / config.checkpoint_interval + 1);
   PHALANX_ASSERT(laggard_replies.size() <= static_cast<size_t>(config.log_window) * config.n());
+  PHALANX_ASSERT(body_replies.size() <= static_cast<size_t>(config.log_window) * config.n());
+  PHALANX_ASSERT(prepared_proofs.size() <= config.log_window);
+  PHALANX_ASSERT(view_changes.size() <= config.n() && new_view_replies.size() <= config.n());
+  PHALANX_ASSERT(timeout_multiplier >= 1 && timeout_multiplier <= 8);
+  PHALANX_ASSERT(!view_changing || !new_view_message);
   for (const auto& [height, entry] : log.entries()) {
     PHALANX_ASSERT(entry.output == (height <= committed_height));
     PHALANX_ASSERT(!entry.output || entry.commit_ready);
@@ -206,12 +232,21 @@ Replica::Replica(Config config, std::unique_ptr<Signer> signer, std::unique_ptr<
   PHALANX_ASSERT(config.n() >= 4 && config.self < config.n());
   PHALANX_ASSERT(config.pipeline_depth >= 1 && config.pipeline_depth <= config.log_window);
   PHALANX_ASSERT(config.checkpoint_interval >= 1 && verifier != nullptr);
+  // VIEW-CHANGE and NEW-VIEW travel in the envelope's payload, bounded by the block limit.
+  PHALANX_ASSERT_MSG(new_view_bytes_max(config) <= config.block_limits.bytes_max,
+                     "a NEW-VIEW for this (n, L) would not fit a consensus message");
   auto state = parse_persisted(config, persisted);
   PHALANX_ASSERT_MSG(state.is_ok(), state.is_ok() ? "" : state.message().c_str());
   const Status fits = check_executed(config, *state, executed);
   PHALANX_ASSERT_MSG(fits.is_ok(), fits.to_string().c_str());
   impl_ = std::make_unique<Impl>(std::move(config), std::move(signer), std::move(verifier), now_ms);
   impl_->restore(*state, executed);
+  if (impl_->view_changing) {
+    // Re-send the VIEW-CHANGE for the view it was moving to (the view is already durable).
+    impl_->timer_running = true;
+    impl_->timer_start_ms = now_ms;
+    impl_->send_view_change();
+  }
   impl_->progress();
   impl_->try_stabilize();
   impl_->counters.safety_refusals = impl_->safety.refusals();
@@ -257,6 +292,12 @@ void Replica::on_executed(uint64_t height, const Hash& state_root) {
   impl_->check_invariants();
 }
 
+void Replica::note_pending_request(bool has_pending) {
+  impl_->check_invariants();
+  impl_->note_pending_request(has_pending);
+  impl_->check_invariants();
+}
+
 bool Replica::has_ready() const { return impl_->has_ready(); }
 
 Ready Replica::ready() { return impl_->take_ready(); }
@@ -268,6 +309,7 @@ void Replica::advance(const Ready& ready) {
 }
 
 uint64_t Replica::view() const { return impl_->view; }
+bool Replica::view_changing() const { return impl_->view_changing; }
 uint32_t Replica::primary() const { return impl_->config.primary_of(impl_->view); }
 uint64_t Replica::committed_height() const { return impl_->committed_height; }
 uint64_t Replica::stable_checkpoint() const { return impl_->log.low(); }

@@ -53,6 +53,15 @@ struct Counters {
   uint64_t safety_refusals = 0;
   uint64_t equivocations = 0;      // a second, different PRE-PREPARE for one (view, height)
   uint64_t dropped_malformed = 0;  // e.g. a PREPARE from the primary, a CHECKPOINT off K
+  // View change (PBFT §4.4).
+  uint64_t view_changes = 0;             // views this replica moved to by sending VIEW-CHANGE
+  uint64_t view_change_timeouts = 0;     // of which started by its own timer
+  uint64_t dropped_view_changes = 0;     // invalid VIEW-CHANGEs (bad proofs, malformed)
+  uint64_t new_views_sent = 0;           // as the new primary
+  uint64_t new_views_accepted = 0;       // as a backup, after re-deriving the re-proposals
+  uint64_t new_views_rejected = 0;       // NEW-VIEWs whose re-derivation or proofs failed
+  uint64_t reproposed_certificates = 0;  // re-proposals installed from accepted NEW-VIEWs
+  uint64_t bodies_fetched = 0;           // re-proposed block bodies received from a peer
 };
 
 class Replica {
@@ -86,6 +95,11 @@ class Replica {
   void propose(std::vector<ledger::SignedTransaction> txs);
 
   void on_validated(uint64_t height, const Hash& digest, bool valid);
+  // The caller holds (true) or no longer holds (false) transactions that are not committed.
+  // While it does, or while a proposal is accepted but not committed, the view-change timer
+  // runs (PBFT §4.4); the primary orders requests FIFO, so the oldest pending one is what
+  // the timer waits for.
+  void note_pending_request(bool has_pending);
   // The caller applied committed block `height`; its state root is `state_root`.
   void on_executed(uint64_t height, const Hash& state_root);
 
@@ -94,6 +108,8 @@ class Replica {
   void advance(const Ready& ready);
 
   uint64_t view() const;
+  // True between sending VIEW-CHANGE for view() and entering it through a NEW-VIEW.
+  bool view_changing() const;
   uint32_t primary() const;
   uint64_t committed_height() const;  // highest height output in Ready::committed
   uint64_t stable_checkpoint() const;

@@ -1,5 +1,6 @@
 // Checkpoints and garbage collection (PBFT §4.3), and the timer: retransmission keeps the
-// normal case live over a lossy network until view change (part 2) takes over.
+// normal case live over a lossy network; the view-change timer (replica_view.cc) replaces a
+// primary that does not make progress.
 #include <algorithm>
 
 #include "consensus/codec.h"
@@ -87,6 +88,8 @@ void Replica::Impl::collect_garbage(const CheckpointProof& proof) {
   log.collect_garbage(height);
   checkpoints.collect_garbage(height);
   laggard_replies.erase(laggard_replies.begin(), laggard_replies.lower_bound({height + 1, 0}));
+  body_replies.erase(body_replies.begin(), body_replies.lower_bound({height + 1, 0}));
+  prepared_proofs.erase(prepared_proofs.begin(), prepared_proofs.upper_bound(height));
   stable_proof = proof;
   prune_state_roots();
   ++counters.checkpoints_stable;
@@ -112,14 +115,23 @@ void Replica::Impl::tick(uint64_t now) {
     last_retransmit_ms = now_ms;
     retransmit();
   }
+  check_view_timer();
   progress();  // a proposal may have been waiting for the clock (condition (c))
 }
 
 // Re-sends this replica's own messages for every height still in flight, and its latest
 // checkpoint, so lost messages cannot stall the normal case.
 void Replica::Impl::retransmit() {
+  if (view_changing) {
+    // PBFT §4.4: no part in the old view any more; keep asking for the new one.
+    auto own = view_changes.find(config.self);
+    if (own != view_changes.end()) broadcast(own->second.message);
+    if (checkpoints.own_latest()) broadcast(*checkpoints.own_latest());
+    return;
+  }
+  request_missing_bodies();
   for (const auto& [height, entry] : log.entries()) {
-    if (entry.output) continue;
+    if (entry.output || entry.body_missing) continue;
     if (config.primary_of(entry.view) == config.self) broadcast(entry.pre_prepare);
     if (entry.own_prepare) broadcast(*entry.own_prepare);
     if (entry.own_commit) broadcast(*entry.own_commit);

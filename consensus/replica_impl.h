@@ -3,6 +3,8 @@
 //   replica_normal.cc      step(): admission and the PRE-PREPARE/PREPARE/COMMIT handlers
 //   replica_progress.cc    PREPARE conditions, prepared/committed, in-order output, propose()
 //   replica_checkpoint.cc  on_executed(), CHECKPOINT handling, garbage collection, tick()
+//   replica_view.cc        view-change timer, VIEW-CHANGE, NEW-VIEW (PBFT §4.4)
+//   replica_reproposal.cc  installing a NEW-VIEW's re-proposals, fetching their bodies
 // Private to consensus/. Thread-safety: none; one thread owns a Replica.
 #pragma once
 
@@ -19,6 +21,7 @@
 #include "consensus/replica.h"
 #include "consensus/restore.h"
 #include "consensus/safety_rules.h"
+#include "consensus/view_change.h"
 
 namespace phalanx::consensus {
 
@@ -49,6 +52,7 @@ struct Replica::Impl {
   // --- replica.cc
   void restore(const PersistedState& state, const ExecutedState& executed);
   void restore_entries(const PersistedState& state);
+  void restore_prepared_proofs(const PersistedState& state);
   void restore_own_messages();
   void check_invariants() const;
   bool is_primary() const { return config.primary_of(view) == config.self; }
@@ -97,6 +101,34 @@ struct Replica::Impl {
   void retransmit();
   void push_to_laggards();
 
+  // --- replica_view.cc
+  void note_pending_request(bool has_pending);
+  bool timer_pending() const;
+  void check_view_timer();
+  void start_view_change(uint64_t new_view);
+  void send_view_change();
+  Message make_view_change();
+  void on_view_change(const Message& message);
+  bool accept_view_change(const Message& message);
+  void try_join_view_change();
+  void try_send_new_view();
+  void on_new_view(const Message& message);
+  void serve_new_view(uint32_t peer);
+  void record_prepared_proof(uint64_t height, const Entry& entry);
+
+  // --- replica_reproposal.cc
+  void enter_view(const Message& new_view_message, const NewView& new_view,
+                  const Derivation& derivation);
+  void adopt_base_checkpoint(const CheckpointProof& base);
+  void install_reproposal(const Reproposal& reproposal,
+                          std::map<Hash, std::shared_ptr<const ledger::Block>>& bodies,
+                          std::map<Hash, Bytes>& body_bytes);
+  void vote_for_committed(uint64_t height, Entry& entry);
+  bool attach_body(const Message& message);
+  void on_block_request(const Message& message);
+  void request_missing_bodies();
+  void restore_new_view(const Message& new_view_message);
+
   Config config;
   std::unique_ptr<Verifier> verifier;
   SafetyRules safety;
@@ -117,6 +149,22 @@ struct Replica::Impl {
   std::map<std::pair<uint64_t, uint32_t>, uint64_t> laggard_replies;
   Ready pending;
   uint64_t readies_outstanding = 0;
+
+  // View change (PBFT §4.4).
+  bool view_changing = false;
+  bool has_pending_requests = false;
+  bool timer_running = false;
+  uint64_t timer_start_ms = 0;
+  uint32_t timeout_multiplier = 1;                    // doubles per failed view, at most 8
+  std::map<uint64_t, PreparedProof> prepared_proofs;  // height -> latest prepared, in window
+  struct HeldViewChange {
+    Message message;
+    ViewChange view_change;
+  };
+  std::map<uint32_t, HeldViewChange> view_changes;  // sender -> its highest verified one
+  std::optional<Message> new_view_message;          // the NEW-VIEW of the current view
+  std::map<uint32_t, uint64_t> new_view_replies;    // peer -> when it was last served
+  std::map<std::pair<uint64_t, uint32_t>, uint64_t> body_replies;  // (height, peer) -> when
 };
 
 }  // namespace phalanx::consensus

@@ -33,6 +33,18 @@ void Replica::Impl::step(const Message& message) {
     case MessageKind::kCheckpoint:
       on_checkpoint(message);
       return;
+    case MessageKind::kViewChange:
+      on_view_change(message);
+      return;
+    case MessageKind::kNewView:
+      on_new_view(message);
+      return;
+    case MessageKind::kBlockRequest:
+      on_block_request(message);
+      return;
+    case MessageKind::kBlockResponse:
+      if (!attach_body(message)) ++counters.duplicate_votes_ignored;
+      return;
   }
   ++counters.dropped_malformed;
 }
@@ -40,7 +52,8 @@ void Replica::Impl::step(const Message& message) {
 // PBFT §4.2: a backup accepts PRE-PREPARE(v, n, d) if it is in view v, the signature is the
 // primary's, n is between the watermarks and it has not accepted another digest for (v, n).
 void Replica::Impl::on_pre_prepare(const Message& message) {
-  if (message.view != view) {
+  if (attach_body(message)) return;
+  if (message.view != view || view_changing) {
     ++counters.dropped_wrong_view;
     return;
   }
@@ -120,7 +133,7 @@ void Replica::Impl::request_validation(uint64_t height, Entry& entry) {
 // PBFT §4.2: PREPARE and COMMIT votes are accepted when signed, in the current view and
 // inside the watermarks; each replica counts once per (kind, view, height).
 void Replica::Impl::on_vote(const Message& message) {
-  if (message.view != view) {
+  if (message.view != view || view_changing) {
     ++counters.dropped_wrong_view;
     return;
   }
@@ -160,7 +173,7 @@ void Replica::Impl::on_vote(const Message& message) {
 void Replica::Impl::reply_to_laggard(const Message& message) {
   if (message.height > committed_height) return;
   const Entry* entry = log.find(message.height);
-  if (entry == nullptr || entry->view != message.view) return;
+  if (entry == nullptr || entry->view != message.view || entry->body_missing) return;
   auto [it, inserted] = laggard_replies.try_emplace({message.height, message.from}, now_ms);
   if (!inserted) {
     if (now_ms - it->second < config.retransmit_ms) return;

@@ -14,7 +14,9 @@ namespace phalanx::consensus {
 // One ascending pass suffices: a height's progress only depends on lower heights.
 void Replica::Impl::progress() {
   for (auto& [height, entry] : log.entries()) {
-    if (entry.output) continue;
+    // PBFT §4.4: a replica changing views takes no further part in the old one.
+    if (view_changing) break;
+    if (entry.output || entry.body_missing) continue;
     try_prepare(height, entry);
     try_prepared(height, entry);
     try_committed(height, entry);
@@ -86,6 +88,7 @@ void Replica::Impl::try_prepared(uint64_t height, Entry& entry) {
     const uint32_t needed = quorum() - 1;
     if (log.prepares().count(entry.view, height, entry.digest, primary) < needed) return;
     entry.prepared = true;
+    record_prepared_proof(height, entry);
     if (persist_votes()) {
       const PreparedCertificate certificate{
           entry.pre_prepare,
@@ -134,8 +137,12 @@ void Replica::Impl::output_committed() {
     entry->block.reset();
     entry->tx_hashes_sorted = {};
     committed_height = height;
+    proposed_height = std::max(proposed_height, committed_height);
     last_output = BlockRef{height, entry->digest, entry->header.timestamp_ms};
     ++counters.blocks_committed;
+    // PBFT §4.4: progress resets the view-change timer and its backoff.
+    timer_start_ms = now_ms;
+    timeout_multiplier = 1;
   }
 }
 
@@ -145,7 +152,7 @@ std::optional<BlockRef> Replica::Impl::parent_of(uint64_t height, bool require_p
   PHALANX_ASSERT(height >= 1);
   if (height - 1 == last_output.height) return last_output;
   const Entry* parent = log.find(height - 1);
-  if (parent == nullptr || parent->rejected) return std::nullopt;
+  if (parent == nullptr || parent->rejected || parent->body_missing) return std::nullopt;
   if (require_prepared && !parent->prepared && !parent->commit_ready) return std::nullopt;
   return BlockRef{height - 1, parent->digest, parent->header.timestamp_ms};
 }
@@ -161,9 +168,10 @@ std::optional<Hash> Replica::Impl::state_root_for(uint64_t height) const {
 }
 
 bool Replica::Impl::can_propose() const {
-  if (!is_primary()) return false;
+  if (!is_primary() || view_changing) return false;
   const uint64_t height = proposed_height + 1;
-  return height <= log.high() && height <= executed_height + config.pipeline_depth &&
+  return parent_of(height, /*require_prepared=*/false).has_value() && height <= log.high() &&
+         height <= executed_height + config.pipeline_depth &&
          proposed_height - committed_height < config.pipeline_depth &&
          safety.find(MessageKind::kPrePrepare, view, height) == nullptr;
 }

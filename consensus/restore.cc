@@ -59,6 +59,13 @@ Status parse_one(const Config& config, const RecordKey& key, ByteSpan value,
       state->stable_proof = std::move(proof).value();
       return Status::ok();
     }
+    case RecordKey::Type::kNewView: {
+      auto message = decode_message(value, config.block_limits);
+      if (!message) return message.status();
+      if (message->kind != MessageKind::kNewView) return Status::error("not a new-view message");
+      state->new_view = std::move(message).value();
+      return Status::ok();
+    }
     case RecordKey::Type::kVote: {
       auto record = decode_vote_record(key.kind, value);
       if (!record) return record.status();

@@ -38,6 +38,7 @@ struct PersistedPrepared {
 struct PersistedState {
   std::optional<uint64_t> view;
   std::optional<CheckpointProof> stable_proof;
+  std::optional<Message> new_view;  // the NEW-VIEW last entered (checked at restore)
   std::vector<PersistedVote> votes;
   std::vector<PersistedPrePrepare> accepted;
   std::vector<PersistedPrepared> prepared;

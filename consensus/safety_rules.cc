@@ -39,6 +39,11 @@ std::optional<Signature> SafetyRules::sign(MessageKind kind, uint64_t view, uint
   return signature;
 }
 
+Signature SafetyRules::sign_statement(MessageKind kind, ByteSpan body) {
+  PHALANX_ASSERT(kind == MessageKind::kViewChange || kind == MessageKind::kNewView);
+  return signer_->sign(domain_of(kind), body);
+}
+
 const VoteRecord* SafetyRules::find(MessageKind kind, uint64_t view, uint64_t height) const {
   auto it = records_.find({height, static_cast<uint8_t>(kind), view});
   return it == records_.end() ? nullptr : &it->second;

@@ -32,7 +32,10 @@ enum class MessageKind : uint8_t {
   kPrepare = 2,
   kCommit = 3,
   kCheckpoint = 4,
-  // Part 2 (view change, status, catch-up) adds kinds after these.
+  kViewChange = 5,     // PBFT §4.4; payload: view_change (consensus/view_change.h)
+  kNewView = 6,        // PBFT §4.4; payload: new_view
+  kBlockRequest = 7,   // unsigned: "send me the block with this digest at this height"
+  kBlockResponse = 8,  // unsigned: that block (bound by its hash, not by a signature)
 };
 
 struct Message {
@@ -42,16 +45,19 @@ struct Message {
   uint64_t height = 0;
   Hash digest{};      // block hash (PRE-PREPARE, PREPARE, COMMIT, CHECKPOINT)
   Hash state_root{};  // CHECKPOINT only
-  Bytes block;        // PRE-PREPARE only: encode_block()
+  // PRE-PREPARE, BLOCK-RESPONSE: encode_block(); VIEW-CHANGE / NEW-VIEW: signed payload.
+  Bytes block;
   Signature signature{};
 };
 
 // Test-only switches that break the protocol on purpose; the simulator must catch each.
 // The node never sets them.
 struct Mutations {
-  bool quorum_2f = false;             // count 2f votes as a quorum
-  bool skip_prev_hash_check = false;  // PREPARE without checking the parent link
-  bool send_before_persist = false;   // votes leave before their record is durable
+  bool quorum_2f = false;                     // count 2f votes as a quorum
+  bool skip_prev_hash_check = false;          // PREPARE without checking the parent link
+  bool send_before_persist = false;           // votes leave before their record is durable
+  bool view_change_without_prepared = false;  // VIEW-CHANGE omits the prepared proofs
+  bool new_view_not_rederived = false;        // backups take a NEW-VIEW's re-proposals as given
 };
 
 struct Config {
@@ -64,6 +70,10 @@ struct Config {
   ledger::BlockLimits block_limits;
   uint64_t timestamp_skew_ms = 1000;  // a header may be this far ahead of our clock
   uint64_t retransmit_ms = 500;       // re-send own in-flight messages this often
+  // PBFT §4.4 view-change timer: base timeout, doubled per failed view up to 8x; 0 disables
+  // the timer (a replica still joins view changes started by f+1 others). Off by default
+  // until every caller (node, simulator) drives view changes; they set it explicitly.
+  uint64_t view_change_timeout_ms = 0;
   Hash genesis_hash{};
   Hash genesis_state_root{};
   uint64_t genesis_time_ms = 0;
@@ -115,7 +125,7 @@ struct Ready {
   std::vector<Outbound> messages;                      // 2. then send
   std::vector<CommittedBlock> committed;               // 3. then apply, strictly in height order
   std::vector<ValidationRequest> validation_requests;  // 4. check tx signatures
-  std::vector<FetchRequest> fetch_requests;            // 5. fetch blocks (catch-up, part 2)
+  std::vector<FetchRequest> fetch_requests;  // 5. fetch blocks (catch-up: not emitted yet)
 
   bool empty() const {
     return to_persist.empty() && messages.empty() && committed.empty() &&

@@ -48,6 +48,7 @@ Config Cluster::config_for(uint32_t index) const {
   config.genesis_hash = genesis_hash();
   config.genesis_state_root = genesis_state_root();
   config.genesis_time_ms = genesis_time_ms();
+  config.view_change_timeout_ms = options_.view_change_timeout_ms;
   config.mutations = options_.mutations;
   return config;
 }
@@ -173,6 +174,11 @@ void Cluster::propose(std::vector<ledger::SignedTransaction> txs) {
   Replica& primary = replica(replica(0).primary());
   ASSERT_TRUE(primary.can_propose());
   primary.propose(std::move(txs));
+}
+
+void Cluster::propose_at(uint32_t index, std::vector<ledger::SignedTransaction> txs) {
+  ASSERT_TRUE(replica(index).can_propose());
+  replica(index).propose(std::move(txs));
 }
 
 std::vector<ledger::SignedTransaction> Cluster::make_txs(size_t count) {

@@ -29,6 +29,7 @@ struct ClusterOptions {
   uint32_t pipeline_depth = 4;
   uint32_t checkpoint_interval = 4;
   uint32_t log_window = 16;
+  uint64_t view_change_timeout_ms = 2000;
   Mutations mutations;
 };
 
@@ -69,8 +70,10 @@ class Cluster {
   bool drain(uint32_t index);
   void advance_time(uint64_t ms);
 
-  // Proposes `txs` at the primary of view 0; REQUIRES can_propose().
+  // Proposes `txs` at the primary of replica 0's view; REQUIRES can_propose().
   void propose(std::vector<ledger::SignedTransaction> txs);
+  // Proposes `txs` at replica `index`; REQUIRES it can_propose().
+  void propose_at(uint32_t index, std::vector<ledger::SignedTransaction> txs);
   // Fresh signed transfers with distinct nonces.
   std::vector<ledger::SignedTransaction> make_txs(size_t count);
 

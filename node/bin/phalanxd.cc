@@ -1,0 +1,92 @@
+// phalanxd: command-line parsing (CLI11) and dispatch to the subcommands.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "node/bin/phalanxd_commands.h"
+
+// libzmq is not built with TSan: its lock-free pipes synchronise through atomics TSan
+// cannot see, so every hand-off through libzmq would be reported. Our own code stays checked.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PHALANX_PHALANXD_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) || defined(PHALANX_PHALANXD_TSAN)
+extern "C" const char* __tsan_default_suppressions() { return "race:libzmq.so\n"; }
+#endif
+
+namespace {
+
+using phalanx::node::GenesisOptions;
+using phalanx::node::InitOptions;
+
+constexpr const char* kProgram = "phalanxd";
+
+std::string version() { return std::string(kProgram) + " " + PHALANX_VERSION; }
+
+void add_init(CLI::App& app, InitOptions* o) {
+  CLI::App* init = app.add_subcommand("init", "Create a node home: validator key and config.json");
+  init->set_version_flag("--version", version());
+  init->add_option("--home", o->home, "Home directory to create")->required();
+  init->add_option("--p2p-port", o->p2p_port, "Port for validator traffic")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65535));
+  init->add_option("--rpc-port", o->rpc_port, "Port for JSON-RPC")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65535));
+  init->add_option("--host", o->host, "Address both ports bind to")->capture_default_str();
+}
+
+void add_genesis(CLI::App& app, GenesisOptions* o) {
+  CLI::App* genesis = app.add_subcommand("genesis", "Write a genesis.json for a new chain");
+  genesis->set_version_flag("--version", version());
+  genesis->add_option("--out", o->out, "File to write")->required();
+  genesis->add_option("--chain-id", o->chain_id, "Chain id (1..64 of [a-z0-9._-])")->required();
+  genesis
+      ->add_option("--validator", o->validators,
+                   "PUBKEYHEX@tcp://HOST:PORT, once per validator (at least 4), in index order")
+      ->required();
+  genesis->add_option("--alloc", o->allocations, "ADDRESS=AMOUNT: a genesis balance");
+  genesis->add_option("--pipeline-depth", o->pipeline_depth, "W: heights in flight")
+      ->capture_default_str();
+  genesis->add_option("--checkpoint-interval", o->checkpoint_interval, "K: checkpoint every K")
+      ->capture_default_str();
+  genesis->add_option("--genesis-time-ms", o->genesis_time_ms,
+                      "Unix ms of the genesis block (default: now)");
+  genesis->add_flag("--force", o->force, "Overwrite an existing file");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("Phalanx validator node", kProgram);
+  app.set_version_flag("--version", version());
+  app.require_subcommand(1);
+  app.footer(
+      "Commands: init (create a home), genesis (write a genesis file), run (start the node).\n"
+      "Run `phalanxd COMMAND --help` for the flags of each.");
+  InitOptions init;
+  GenesisOptions genesis;
+  std::string run_home;
+  add_init(app, &init);
+  add_genesis(app, &genesis);
+  CLI::App* run = app.add_subcommand("run", "Run the node from its home directory");
+  run->set_version_flag("--version", version());
+  run->add_option("--home", run_home, "Home directory (see `phalanxd init`)")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      app.exit(error);  // --help or --version
+      return phalanx::node::kExitOk;
+    }
+    std::string what = error.what();
+    if (what == "A subcommand is required") what = "a command is required: init, genesis or run";
+    std::cerr << kProgram << ": error: " << what << " (see --help)\n";
+    return phalanx::node::kExitUsage;
+  }
+  const std::string command = app.get_subcommands().at(0)->get_name();
+  if (command == "init") return phalanx::node::run_init(init);
+  if (command == "genesis") return phalanx::node::run_genesis(genesis);
+  return phalanx::node::run_node(run_home);
+}

@@ -1,0 +1,267 @@
+// The event loop: events in, the replica's Ready out, in the duty order of
+// consensus/replica.h (persist, send, apply, validate, advance).
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "node/node.h"
+#include "node/node_internal.h"
+#include "node/wire.h"
+
+namespace phalanx::node {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kPeerCheckInterval = std::chrono::milliseconds(250);
+
+void refuse(NodeEvent& event) {
+  if (auto* submit = std::get_if<SubmitEvent>(&event)) {
+    submit->reply->set_value({AdmissionError::kInternal, "the node is shutting down"});
+  }
+  // Any other event is dropped; a query's destroyed closure breaks its promise.
+}
+
+}  // namespace
+
+Status Node::run() {
+  const auto tick = std::chrono::milliseconds(config_.tick_ms);
+  Clock::time_point next_tick = Clock::now();
+  std::vector<NodeEvent> events;
+  events.reserve(node_events_per_round_max);
+  bool stop = false;
+  Status result;
+  publish_status();
+  while (!stop && result.is_ok()) {
+    events.clear();
+    queue_->pop_wait(&events, node_events_per_round_max, next_tick);
+    size_t handled = 0;
+    while (handled < events.size() && !stop) handle(events[handled++], &stop);
+    for (size_t i = handled; i < events.size(); ++i) refuse(events[i]);
+    if (stop) break;
+    if (Clock::now() >= next_tick) {
+      on_tick(unix_now_ms());
+      next_tick = Clock::now() + tick;
+    }
+    result = drain_ready();
+    watch_view();
+    gossip();
+    publish_status();
+  }
+  queue_->close();
+  drain_after_stop();
+  if (!result) log_->critical("stopping on a fatal error: {}", result.message());
+  return result;
+}
+
+void Node::handle(NodeEvent& event, bool* stop) {
+  std::visit(
+      [&](auto& e) {
+        using E = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<E, PeerMessageEvent>) {
+          replica_->step(e.message);
+        } else if constexpr (std::is_same_v<E, PeerTxsEvent>) {
+          on_peer_txs(e);
+        } else if constexpr (std::is_same_v<E, SubmitEvent>) {
+          on_submit(e);
+        } else if constexpr (std::is_same_v<E, TxsVerifiedEvent>) {
+          on_txs_verified(e);
+        } else if constexpr (std::is_same_v<E, BlockValidatedEvent>) {
+          replica_->on_validated(e.height, e.digest, e.valid);
+        } else if constexpr (std::is_same_v<E, QueryEvent>) {
+          e.run(*mempool_, *store_);
+        } else {
+          static_assert(std::is_same_v<E, StopEvent>);
+          *stop = true;
+        }
+      },
+      event);
+}
+
+void Node::drain_after_stop() {
+  std::vector<NodeEvent> rest;
+  while (queue_->pop_wait(&rest, node_events_per_round_max, Clock::now()) > 0) {
+    for (NodeEvent& event : rest) refuse(event);
+    rest.clear();
+  }
+}
+
+// Ready batches until the replica has nothing more to say, interleaved with the answers
+// for empty proposals and with proposing, each of which can produce another Ready.
+Status Node::drain_ready() {
+  const uint64_t now_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+          .count());
+  for (size_t round = 0; round < node_ready_rounds_max; ++round) {
+    if (replica_->has_ready()) {
+      consensus::Ready ready = replica_->ready();
+      PHALANX_RETURN_IF_ERROR(process(ready));
+      replica_->advance(ready);
+      continue;
+    }
+    if (!validated_inline_.empty()) {
+      std::vector<BlockValidatedEvent> answers;
+      answers.swap(validated_inline_);
+      for (const auto& answer : answers) {
+        replica_->on_validated(answer.height, answer.digest, answer.valid);
+      }
+      continue;
+    }
+    if (!maybe_propose(now_ms)) break;
+  }
+  return Status::ok();
+}
+
+Status Node::process(consensus::Ready& ready) {
+  PHALANX_RETURN_IF_ERROR(persist(ready.to_persist));  // 1. durable before anything leaves
+  send(ready.messages);                                // 2.
+  for (const consensus::CommittedBlock& committed : ready.committed) {
+    PHALANX_RETURN_IF_ERROR(apply(committed));  // 3. in height order
+  }
+  request_validations(std::move(ready.validation_requests));  // 4.
+  // 5. Catch-up (consensus part 2) will ask for blocks through fetch_requests: they become
+  // fetch frames (node/wire.h reserves kinds 3 and 4) to the named peer, whose replies go
+  // to the replica. Part 1's replica never emits them, so there is nothing to serve yet.
+  return Status::ok();
+}
+
+Status Node::persist(const std::vector<consensus::PersistOp>& ops) {
+  const Status written = consensus_store_->write(ops);
+  if (!written) return Status::error("cannot persist consensus records: " + written.message());
+  return Status::ok();
+}
+
+void Node::send(const std::vector<consensus::Outbound>& messages) {
+  for (const consensus::Outbound& outbound : messages) {
+    Bytes frame = encode_consensus_frame(outbound.message);
+    if (outbound.to) {
+      (void)transport_->send(*outbound.to, std::move(frame));
+    } else {
+      (void)transport_->broadcast(std::move(frame));
+    }
+  }
+}
+
+// Block, certificate, executed state and indexes in one ledger transaction; then the
+// mempool forgets what the block included and re-checks the senders it touched; then the
+// replica learns the new state root.
+Status Node::apply(const consensus::CommittedBlock& committed) {
+  const ledger::Block& block = committed.block;
+  const uint64_t height = block.header.height;
+  auto executed = store_->commit_block(block, committed.certificate);
+  if (!executed) {
+    return Status::error("cannot commit block " + std::to_string(height) +
+                         " to the ledger: " + executed.message());
+  }
+  PHALANX_ASSERT_MSG(executed->block_hash == committed.hash, "ledger and consensus hash agree");
+  std::vector<crypto::Hash> included;
+  included.reserve(block.transactions.size());
+  for (const auto& tx : block.transactions) included.push_back(tx.hash);
+  std::vector<crypto::Address> changed;
+  changed.reserve(executed->outcome.accounts.size());
+  for (const auto& [address, account] : executed->outcome.accounts) changed.push_back(address);
+  auto snapshot = store_->snapshot();
+  if (!snapshot) return Status::error("cannot read the ledger: " + snapshot.message());
+  const SnapshotAccounts accounts(*snapshot);
+  auto report = mempool_->on_block_committed(included, changed, accounts);
+  if (!report) return Status::error("cannot reconcile the mempool: " + report.message());
+  replica_->on_executed(height, executed->state_root);
+  tip_hash_ = executed->block_hash;
+  const uint64_t committed_txs = executed->outcome.committed_count();
+  ++counters_.blocks_committed;
+  counters_.txs_committed += committed_txs;
+  const uint64_t now = unix_now_ms();
+  const uint64_t latency = now > block.header.timestamp_ms ? now - block.header.timestamp_ms : 0;
+  log_->info("committed block {} {}: {} txs ({} failed), view {}, latency {} ms, mempool {}",
+             height, hex_encode(committed.hash).substr(0, 16), block.transactions.size(),
+             block.transactions.size() - committed_txs, block.header.view, latency,
+             mempool_->size());
+  return Status::ok();
+}
+
+void Node::request_validations(std::vector<consensus::ValidationRequest> requests) {
+  for (consensus::ValidationRequest& request : requests) {
+    // Another primary's proposal: its transactions are on their way into a block.
+    if (request.block->header.proposer != self_) {
+      const std::vector<crypto::Hash> hashes = ledger::transaction_hashes(*request.block);
+      mempool_->mark_in_flight(hashes);
+    }
+    validations_waiting_.push_back(std::move(request));
+  }
+  retry_validations();
+}
+
+// Hands waiting validation requests to the verification pool; one the pool cannot take
+// now stays first in line for the next tick (the replica waits for every answer).
+void Node::retry_validations() {
+  while (!validations_waiting_.empty()) {
+    const consensus::ValidationRequest& request = validations_waiting_.front();
+    std::shared_ptr<const ledger::Block> block = request.block;
+    const uint64_t height = request.height;
+    const crypto::Hash digest = request.digest;
+    if (block->transactions.empty()) {
+      validated_inline_.push_back({height, digest, true});
+      validations_waiting_.pop_front();
+      continue;
+    }
+    TxRefs txs;
+    txs.reserve(block->transactions.size());
+    for (const auto& tx : block->transactions) txs.push_back(&tx);
+    // The completion holds the block, so the pointers stay valid until it ran.
+    const Status submitted =
+        pool_->submit(std::move(txs), [this, block, height, digest](std::vector<bool> valid) {
+          const bool all = std::all_of(valid.begin(), valid.end(), [](bool ok) { return ok; });
+          (void)queue_->push_always(BlockValidatedEvent{height, digest, all}, 0);
+        });
+    if (!submitted) return;
+    validations_waiting_.pop_front();
+  }
+}
+
+void Node::on_tick(uint64_t now_ms) {
+  replica_->tick(now_ms);
+  retry_validations();
+  if (Clock::now() - peers_checked_ >= kPeerCheckInterval) {
+    peers_checked_ = Clock::now();
+    watch_peers();
+  }
+}
+
+void Node::watch_peers() {
+  for (uint32_t peer = 0; peer < peer_up_.size(); ++peer) {
+    if (peer == self_) continue;
+    const bool up = transport_->peer_connected(peer);
+    if (up == peer_up_[peer]) continue;
+    peer_up_[peer] = up;
+    if (up) {
+      log_->info("peer {} connected ({})", peer, genesis_.validators[peer].p2p);
+    } else {
+      log_->warn("peer {} lost ({})", peer, genesis_.validators[peer].p2p);
+    }
+  }
+}
+
+// A new view abandons the old primary's uncommitted proposals (a NEW-VIEW re-proposes what
+// was prepared, and its validation requests mark those transactions in flight again), so
+// every transaction becomes eligible again; propose() leaves out any still in a block.
+void Node::watch_view() {
+  const uint64_t view = replica_->view();
+  if (view == view_) return;
+  view_ = view;
+  mempool_->release_all_in_flight();
+  log_->warn("entered view {} (primary {})", view, replica_->primary());
+}
+
+void Node::publish_status() {
+  LoopStatus status;
+  status.height = store_->height();
+  status.last_block_hash = tip_hash_;
+  status.view = replica_->view();
+  status.primary = replica_->primary();
+  status.mempool_size = mempool_->size();
+  status.syncing = false;  // catch-up arrives with consensus part 2
+  board_.publish(status);
+}
+
+}  // namespace phalanx::node

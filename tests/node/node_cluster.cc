@@ -1,0 +1,348 @@
+#include "tests/node/node_cluster.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "gtest/gtest.h"
+
+extern char** environ;
+
+namespace phalanx::node::testing {
+
+namespace {
+
+// A port on 127.0.0.1 that is free now, below the kernel's ephemeral range so outgoing
+// connections cannot take it meanwhile; the start depends on the pid so parallel test
+// processes probe different ranges.
+uint16_t free_port() {
+  static uint32_t next = (static_cast<uint32_t>(getpid()) * 769) % 12000;
+  for (int attempt = 0; attempt < 4000; ++attempt) {
+    const uint16_t port = static_cast<uint16_t>(20000 + (next++ % 12000));
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    close(fd);
+    if (free) return port;
+  }
+  ADD_FAILURE() << "no free port on 127.0.0.1";
+  return 0;
+}
+
+// Spawns the phalanxd binary with stdout and stderr going to the two files.
+pid_t spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  std::vector<std::string> full{PHALANX_PHALANXD_PATH};
+  full.insert(full.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : full) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, PHALANX_PHALANXD_PATH, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0) << "cannot spawn " << PHALANX_PHALANXD_PATH;
+  return rc == 0 ? pid : -1;
+}
+
+std::string temp_dir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "phalanx-node-XXXXXX").string();
+  const char* made = mkdtemp(pattern.data());
+  EXPECT_NE(made, nullptr);
+  return pattern;
+}
+
+crypto::SecretKey faucet_key() {
+  crypto::Seed seed{};
+  seed.fill(0x5a);
+  return crypto::SecretKey::from_seed(seed);
+}
+
+}  // namespace
+
+bool wait_until(const std::function<bool()>& condition, Clock::duration timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!condition()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+CommandResult run_phalanxd(const std::vector<std::string>& args) {
+  const std::string dir = temp_dir();
+  const std::string out = dir + "/out";
+  const std::string err = dir + "/err";
+  CommandResult result;
+  const pid_t pid = spawn(args, out, err);
+  if (pid > 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  result.out = read_text_file(out);
+  result.err = read_text_file(err);
+  std::filesystem::remove_all(dir);
+  return result;
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+void send_raw_tcp(uint16_t port, const Bytes& bytes) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;  // the node closed the connection: that is a fine answer to junk
+      sent += static_cast<size_t>(n);
+    }
+  }
+  close(fd);
+}
+
+std::vector<uint32_t> all_nodes(uint32_t n) {
+  std::vector<uint32_t> nodes;
+  for (uint32_t i = 0; i < n; ++i) nodes.push_back(i);
+  return nodes;
+}
+
+crypto::Address test_address(uint8_t tag) {
+  crypto::Address address;
+  address.bytes.fill(tag);
+  return address;
+}
+
+Cluster::Cluster(ClusterOptions options) : dir_(temp_dir()), faucet_(faucet_key()) {
+  init_homes(options);
+}
+
+Cluster::~Cluster() {
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    NodeHandle& node = nodes_[i];
+    if (node.pid <= 0) continue;
+    // A node the test did not stop must still be running: it crashed otherwise.
+    EXPECT_TRUE(running(i)) << "node " << i << " exited on its own; stderr:\n"
+                            << read_text_file(node.home + "/stderr.log");
+    if (node.pid <= 0) continue;
+    ::kill(node.pid, SIGKILL);
+    waitpid(node.pid, nullptr, 0);
+    node.pid = -1;
+  }
+  // Sanitizer reports and assertion failures of every incarnation of every node.
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    const std::string err = read_text_file(nodes_[i].home + "/stderr.log");
+    EXPECT_EQ(err.find("Sanitizer"), std::string::npos) << "node " << i << ":\n" << err;
+    EXPECT_EQ(err.find("runtime error"), std::string::npos) << "node " << i << ":\n" << err;
+    EXPECT_EQ(err.find("PHALANX_ASSERT"), std::string::npos) << "node " << i << ":\n" << err;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void Cluster::init_homes(const ClusterOptions& options) {
+  std::vector<std::string> validators;
+  for (uint32_t i = 0; i < options.n; ++i) {
+    NodeHandle node;
+    node.home = dir_ + "/node" + std::to_string(i);
+    node.p2p_port = free_port();
+    node.rpc_port = free_port();
+    const CommandResult init =
+        run_phalanxd({"init", "--home", node.home, "--p2p-port", std::to_string(node.p2p_port),
+                      "--rpc-port", std::to_string(node.rpc_port)});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    const size_t line = init.out.find("validator   ");
+    ASSERT_NE(line, std::string::npos) << init.out;
+    const size_t start = line + std::string("validator   ").size();
+    validators.push_back(init.out.substr(start, init.out.find('\n', start) - start));
+    // Tests recover lost messages faster than the default period.
+    const std::string config = node.home + "/config.json";
+    Json json = Json::parse(read_text_file(config));
+    json["consensus"]["retransmit_ms"] = options.retransmit_ms;
+    std::ofstream(config) << json.dump(2);
+    nodes_.push_back(node);
+  }
+  write_genesis(options, validators);
+}
+
+void Cluster::write_genesis(const ClusterOptions& options,
+                            const std::vector<std::string>& validators) {
+  std::vector<std::string> args{
+      "genesis",
+      "--out",
+      dir_ + "/genesis.json",
+      "--chain-id",
+      chain_id_,
+      "--pipeline-depth",
+      std::to_string(options.pipeline_depth),
+      "--checkpoint-interval",
+      std::to_string(options.checkpoint_interval),
+      "--alloc",
+      crypto::format_address(faucet_address()) + "=" + std::to_string(faucet_balance_)};
+  for (const std::string& validator : validators) {
+    args.push_back("--validator");
+    args.push_back(validator);
+  }
+  const CommandResult genesis = run_phalanxd(args);
+  ASSERT_EQ(genesis.exit_code, 0) << genesis.err;
+  for (const NodeHandle& node : nodes_) {
+    std::filesystem::copy_file(dir_ + "/genesis.json", node.home + "/genesis.json");
+  }
+}
+
+void Cluster::start(uint32_t i) {
+  NodeHandle& node = nodes_.at(i);
+  ASSERT_LE(node.pid, 0) << "node " << i << " is already running";
+  node.pid =
+      spawn({"run", "--home", node.home}, node.home + "/stdout.log", node.home + "/stderr.log");
+}
+
+void Cluster::start_all() {
+  for (uint32_t i = 0; i < n(); ++i) start(i);
+}
+
+void Cluster::signal(uint32_t i, int signal) {
+  ASSERT_GT(nodes_.at(i).pid, 0);
+  ::kill(nodes_[i].pid, signal);
+}
+
+void Cluster::kill(uint32_t i) {
+  NodeHandle& node = nodes_.at(i);
+  ASSERT_GT(node.pid, 0);
+  ::kill(node.pid, SIGKILL);
+  waitpid(node.pid, nullptr, 0);
+  node.pid = -1;
+}
+
+std::optional<int> Cluster::terminate(uint32_t i, Clock::duration timeout) {
+  NodeHandle& node = nodes_.at(i);
+  if (node.pid <= 0) return std::nullopt;
+  ::kill(node.pid, SIGTERM);
+  int status = 0;
+  const bool exited =
+      wait_until([&] { return waitpid(node.pid, &status, WNOHANG) == node.pid; }, timeout);
+  if (!exited) {
+    ::kill(node.pid, SIGKILL);
+    waitpid(node.pid, nullptr, 0);
+  }
+  node.pid = -1;
+  if (!exited) return std::nullopt;
+  return status;
+}
+
+bool Cluster::running(uint32_t i) {
+  NodeHandle& node = nodes_.at(i);
+  if (node.pid <= 0) return false;
+  int status = 0;
+  if (waitpid(node.pid, &status, WNOHANG) == node.pid) {
+    node.pid = -1;
+    return false;
+  }
+  return true;
+}
+
+std::optional<Json> Cluster::call(uint32_t i, const std::string& method, Json params) {
+  httplib::Client client("127.0.0.1", nodes_.at(i).rpc_port);
+  client.set_connection_timeout(std::chrono::seconds(2));
+  client.set_read_timeout(std::chrono::seconds(10));
+  const Json request = {{"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", params}};
+  auto response = client.Post("/", request.dump(), "application/json");
+  if (!response || response->status != 200) return std::nullopt;
+  Json reply = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  if (reply.is_discarded()) return std::nullopt;
+  return reply;
+}
+
+std::optional<Json> Cluster::result(uint32_t i, const std::string& method, Json params) {
+  auto reply = call(i, method, std::move(params));
+  if (!reply || !reply->contains("result")) return std::nullopt;
+  return (*reply)["result"];
+}
+
+std::optional<uint64_t> Cluster::height(uint32_t i) {
+  auto height = result(i, "getBlockHeight");
+  if (!height || !height->is_number_unsigned()) return std::nullopt;
+  return height->get<uint64_t>();
+}
+
+std::optional<std::string> Cluster::block_hash(uint32_t i, uint64_t height) {
+  auto block = result(i, "getBlock", Json::array({height}));
+  if (!block || !block->is_object()) return std::nullopt;
+  return (*block)["hash"].get<std::string>();
+}
+
+std::optional<Json> Cluster::submit(uint32_t i, const ledger::SignedTransaction& tx) {
+  return call(i, "sendTransaction", Json::array({hex_encode(tx.bytes)}));
+}
+
+ledger::SignedTransaction Cluster::transfer(const crypto::Address& to, uint64_t amount,
+                                            uint64_t nonce, uint64_t fee) const {
+  return ledger::make_transfer(faucet_, chain_id_, to, amount, fee, nonce);
+}
+
+crypto::Address Cluster::faucet_address() const { return crypto::address_of(faucet_.public_key()); }
+
+bool Cluster::committed_on(const std::vector<uint32_t>& nodes, const crypto::Hash& tx_hash) {
+  for (uint32_t i : nodes) {
+    auto tx = result(i, "getTransaction", Json::array({hex_encode(tx_hash)}));
+    if (!tx || !tx->is_object() || (*tx)["status"] != "committed") return false;
+  }
+  return true;
+}
+
+void Cluster::expect_same_chain(const std::vector<uint32_t>& nodes, uint64_t height) {
+  const bool reached = wait_until([&] {
+    for (uint32_t i : nodes) {
+      const auto at = this->height(i);
+      if (!at || *at < height) return false;
+    }
+    return true;
+  });
+  ASSERT_TRUE(reached) << "not every node reached height " << height;
+  for (uint64_t h = 0; h <= height; ++h) {
+    const auto expected = block_hash(nodes.front(), h);
+    ASSERT_TRUE(expected.has_value()) << "height " << h;
+    for (uint32_t i : nodes) {
+      EXPECT_EQ(block_hash(i, h), expected) << "node " << i << " differs at height " << h;
+    }
+  }
+}
+
+bool Cluster::wait_for_peers(const std::vector<uint32_t>& nodes) {
+  return wait_until([&] {
+    for (uint32_t i : nodes) {
+      auto status = result(i, "getStatus");
+      if (!status || (*status)["peers"] != n() - 1) return false;
+    }
+    return true;
+  });
+}
+
+}  // namespace phalanx::node::testing

@@ -1,0 +1,156 @@
+// HOME/config.json (node/config.h), the home directory (node/home.h) and the consensus
+// record store (node/consensus_store.h).
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "node/config.h"
+#include "node/consensus_store.h"
+#include "node/home.h"
+
+namespace phalanx::node {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "phalanx-node-unit-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string error_of(std::string_view json) {
+  auto config = parse_node_config(json);
+  return config.is_ok() ? "" : config.message();
+}
+
+TEST(NodeConfig, EmptyObjectTakesDefaultsAndRoundTrips) {
+  auto config = parse_node_config("{}");
+  ASSERT_TRUE(config.is_ok()) << config.message();
+  EXPECT_EQ(config->rpc_host, "127.0.0.1");
+  EXPECT_EQ(config->p2p_port, 26600);
+  EXPECT_EQ(config->min_fee, 1u);
+  NodeConfig custom;
+  custom.p2p_port = 3000;
+  custom.min_fee = 0;
+  custom.log_level = "debug";
+  custom.rpc_calls_per_second = 0;
+  auto again = parse_node_config(node_config_to_json(custom));
+  ASSERT_TRUE(again.is_ok()) << again.message();
+  EXPECT_EQ(node_config_to_json(*again), node_config_to_json(custom));
+}
+
+TEST(NodeConfig, EveryMistakeNamesItsKey) {
+  EXPECT_EQ(error_of(R"({"mempool": {"min_fee": -1}})"),
+            "mempool.min_fee: expected a non-negative integer");
+  EXPECT_EQ(error_of(R"({"rpc": {"port": 70000}})"), "rpc.port: 70000 is out of range 1..65535");
+  EXPECT_EQ(error_of(R"({"rpc": {"prot": 1}})"), "rpc.prot: unknown key");
+  EXPECT_EQ(error_of(R"({"mempol": {}})"), "mempol: unknown section");
+  EXPECT_EQ(error_of(R"({"log": {"level": "loud"}})").substr(0, 10), "log.level:");
+  EXPECT_EQ(error_of(R"({"p2p": {"host": "a b"}})").substr(0, 9), "p2p.host:");
+  EXPECT_EQ(error_of(R"({"p2p": {"host": 5}})"), "p2p.host: expected a string");
+  EXPECT_EQ(error_of(R"({"consensus": 3})"), "consensus: expected an object");
+  EXPECT_NE(error_of(R"({"rpc": {"port": 1, "port": 2}})").find("duplicate key 'port'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"rpc": {"port": [1]}})").find("nested too deeply"), std::string::npos);
+  EXPECT_EQ(error_of("[]"), "expected a JSON object");
+  EXPECT_NE(error_of("{").find("invalid JSON"), std::string::npos);
+  EXPECT_NE(error_of(R"({"rpc": {"port": 1.5}})").find("rpc.port"), std::string::npos);
+}
+
+TEST(NodeConfig, MissingFileSaysToInit) {
+  auto config = load_node_config("/nonexistent/config.json");
+  ASSERT_FALSE(config.is_ok());
+  EXPECT_NE(config.message().find("phalanxd init"), std::string::npos);
+}
+
+TEST(Home, InitWritesAPrivateKeyAndRefusesToOverwriteIt) {
+  TempDir dir;
+  const HomePaths paths(dir.path() + "/home");
+  auto public_key = init_home(paths, NodeConfig{});
+  ASSERT_TRUE(public_key.is_ok()) << public_key.message();
+  struct stat info {};
+  ASSERT_EQ(stat(paths.key.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  auto key = load_node_key(paths.key);
+  ASSERT_TRUE(key.is_ok()) << key.message();
+  EXPECT_EQ(key->public_key(), *public_key);
+  EXPECT_TRUE(load_node_config(paths.config).is_ok());
+  auto again = init_home(paths, NodeConfig{});
+  ASSERT_FALSE(again.is_ok());
+  EXPECT_NE(again.message().find("already initialised"), std::string::npos);
+  EXPECT_EQ(load_node_key(paths.key)->public_key(), *public_key);
+}
+
+TEST(Home, KeyFileMustBePrivateAndWellFormed) {
+  TempDir dir;
+  const std::string path = dir.path() + "/node.key";
+  ASSERT_TRUE(write_file_atomic(path, std::string(64, 'a') + "\n", 0644).is_ok());
+  auto readable = load_node_key(path);
+  ASSERT_FALSE(readable.is_ok());
+  EXPECT_NE(readable.message().find("chmod 600"), std::string::npos);
+  ASSERT_TRUE(write_file_atomic(path, "abc\n", 0600).is_ok());
+  EXPECT_FALSE(load_node_key(path).is_ok());
+  ASSERT_TRUE(write_file_atomic(path, std::string(64, 'a'), 0600).is_ok());
+  EXPECT_TRUE(load_node_key(path).is_ok());
+}
+
+TEST(Home, LockIsExclusiveUntilReleased) {
+  TempDir dir;
+  const std::string path = dir.path() + "/node.lock";
+  {
+    auto first = HomeLock::acquire(path);
+    ASSERT_TRUE(first.is_ok()) << first.message();
+    auto second = HomeLock::acquire(path);
+    ASSERT_FALSE(second.is_ok());
+    EXPECT_NE(second.message().find("another phalanxd"), std::string::npos);
+  }
+  EXPECT_TRUE(HomeLock::acquire(path).is_ok());
+}
+
+consensus::PersistOp put(std::string key, Bytes value) {
+  return {consensus::PersistOp::Type::kPut, std::move(key), std::move(value)};
+}
+consensus::PersistOp erase(std::string key) {
+  return {consensus::PersistOp::Type::kErase, std::move(key), {}};
+}
+
+TEST(ConsensusStore, WritesInOrderAndSurvivesReopening) {
+  TempDir dir;
+  {
+    auto store = ConsensusStore::open(dir.path());
+    ASSERT_TRUE(store.is_ok()) << store.message();
+    const std::vector<consensus::PersistOp> ops{put("view", {0}), put("a", {1}),   put("b", {2}),
+                                                erase("a"),       erase("absent"), put("b", {3})};
+    ASSERT_TRUE((*store)->write(ops).is_ok());
+  }
+  auto store = ConsensusStore::open(dir.path());
+  ASSERT_TRUE(store.is_ok());
+  auto records = (*store)->load();
+  ASSERT_TRUE(records.is_ok()) << records.message();
+  EXPECT_EQ(*records, (std::map<std::string, Bytes>{{"b", {3}}, {"view", {0}}}));
+}
+
+TEST(ConsensusStore, ABadOpWritesNothing) {
+  TempDir dir;
+  auto store = ConsensusStore::open(dir.path());
+  ASSERT_TRUE(store.is_ok());
+  const std::vector<consensus::PersistOp> ops{put("kept", {1}), put("", {2})};
+  const Status written = (*store)->write(ops);
+  ASSERT_FALSE(written.is_ok());
+  EXPECT_NE(written.message().find("key"), std::string::npos);
+  const std::vector<consensus::PersistOp> long_key{put(std::string(257, 'k'), {1})};
+  EXPECT_FALSE((*store)->write(long_key).is_ok());
+  EXPECT_TRUE((*store)->load()->empty());
+}
+
+}  // namespace
+}  // namespace phalanx::node
