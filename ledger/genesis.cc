@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "crypto/domain.h"
+#include "ledger/strict_json.h"
 
 namespace phalanx::ledger {
 namespace {
@@ -32,30 +33,6 @@ constexpr uint64_t kBlockTxsMaxCeiling = 65536;
 constexpr uint64_t kBlockBytesMaxFloor = kBlockHeaderBytesMax + 2 + kTransactionBytesMax;
 constexpr uint64_t kBlockBytesMaxCeiling = 64 << 20;
 constexpr size_t kP2pCharsMax = 255;
-
-struct GenesisError {
-  std::string message;
-};
-
-// nlohmann::json keeps the last of duplicate keys silently; refuse them, and deep nesting.
-json parse_json(std::string_view text) {
-  std::vector<std::set<std::string>> open;  // keys seen, per open object or array
-  auto callback = [&open](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) {
-      if (open.size() == kJsonDepthMax) throw GenesisError{"JSON nested too deeply"};
-      open.emplace_back();
-    } else if (event == json::parse_event_t::object_end ||
-               event == json::parse_event_t::array_end) {
-      open.pop_back();
-    } else if (event == json::parse_event_t::key) {
-      if (!open.back().insert(parsed.get<std::string>()).second) {
-        throw GenesisError{"duplicate field '" + parsed.get<std::string>() + "'"};
-      }
-    }
-    return true;
-  };
-  return json::parse(text, callback);
-}
 
 // Builds "'name'" by appending: GCC 12 at -O3 raises a false -Wrestrict (bug 105329) on
 // "'" + std::string(...).
@@ -262,15 +239,9 @@ Result<Genesis> parse_genesis(std::string_view json_text) {
   if (json_text.size() > kGenesisBytesMax) {
     return Status::error("genesis: larger than " + std::to_string(kGenesisBytesMax) + " bytes");
   }
-  json document;
-  try {
-    document = parse_json(json_text);
-  } catch (const GenesisError& error) {
-    return Status::error("genesis: " + error.message);
-  } catch (const json::exception& error) {
-    return Status::error(std::string("genesis: not valid JSON: ") + error.what());
-  }
-  auto genesis = parse_document(document);
+  auto document = parse_strict_json(json_text, kJsonDepthMax);
+  if (!document) return Status::error("genesis: " + document.message());
+  auto genesis = parse_document(*document);
   if (!genesis) return Status::error("genesis: " + genesis.message());
   return genesis;
 }

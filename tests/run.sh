@@ -57,7 +57,7 @@ esac
 case "$mode" in
   sanitize|all)
     build_and_test build-asan asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_CXX_COMPILER=clang++ -DPHALANX_SANITIZE=ON ;;
+      -DCMAKE_CXX_COMPILER=clang++ -DPHALANX_SANITIZE=ON -DPHALANX_FUZZ=ON ;;
   tsan)
     build_and_test build-tsan tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_COMPILER=clang++ -DPHALANX_TSAN=ON ;;

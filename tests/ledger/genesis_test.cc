@@ -201,9 +201,9 @@ TEST(Genesis, RejectsBadFields) {
 
 TEST(Genesis, RejectsBadJson) {
   EXPECT_EQ(parse_genesis(R"({"chain_id": "a", "chain_id": "b"})").message(),
-            "genesis: duplicate field 'chain_id'");
+            "genesis: duplicate key 'chain_id'");
   EXPECT_EQ(parse_genesis(R"({"validators": [{"public_key": [1]}]})").message(),
-            "genesis: JSON nested too deeply");
+            "genesis: nested too deeply");
   const std::string truncated = parse_genesis(R"({"chain_id": )").message();
   EXPECT_EQ(truncated.rfind("genesis: not valid JSON: ", 0), 0u) << truncated;
   EXPECT_EQ(parse_genesis(std::string((16 << 20) + 1, ' ')).message(),
