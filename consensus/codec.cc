@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "consensus/catch_up.h"
 #include "crypto/cereal_bounded.h"
 
 namespace phalanx::consensus {
@@ -34,15 +35,21 @@ bool is_zero(const Hash& hash) {
   return true;
 }
 
-Status check_shape(const Envelope& envelope) {
+Status check_shape(const Envelope& envelope, const ledger::BlockLimits& limits) {
   const auto kind = static_cast<MessageKind>(envelope.kind);
   const std::string name(kind_name(kind));
   const bool has_payload = kind == MessageKind::kPrePrepare || kind == MessageKind::kViewChange ||
-                           kind == MessageKind::kNewView || kind == MessageKind::kBlockResponse;
+                           kind == MessageKind::kNewView || kind == MessageKind::kBlockResponse ||
+                           kind == MessageKind::kStatus || kind == MessageKind::kCatchUpResponse;
   if (has_payload == envelope.block.empty()) {
     if (!has_payload) return Status::error(name + " message carries a block");
     return Status::error(kind == MessageKind::kPrePrepare ? "pre-prepare without a block"
                                                           : name + " message without its payload");
+  }
+  // Only a catch-up response carries a certificate beside its block.
+  if (kind != MessageKind::kCatchUpResponse && envelope.block.size() > limits.bytes_max) {
+    return Status::error(name + " payload of " + std::to_string(envelope.block.size()) +
+                         " bytes exceeds the block limit of " + std::to_string(limits.bytes_max));
   }
   if (kind != MessageKind::kCheckpoint && !is_zero(envelope.state_root)) {
     return Status::error(name + " message carries a state root");
@@ -69,8 +76,13 @@ crypto::Domain domain_of(MessageKind kind) {
       return crypto::Domain::kViewChange;
     case MessageKind::kNewView:
       return crypto::Domain::kNewView;
+    case MessageKind::kStatus:
+      return crypto::Domain::kStatus;
     case MessageKind::kBlockRequest:
     case MessageKind::kBlockResponse:
+    case MessageKind::kCatchUpRequest:
+    case MessageKind::kCatchUpResponse:
+    case MessageKind::kNewViewRequest:
       break;
   }
   PHALANX_ASSERT_MSG(false, "message kind without a signature domain");
@@ -94,13 +106,21 @@ std::string_view kind_name(MessageKind kind) {
       return "block-request";
     case MessageKind::kBlockResponse:
       return "block-response";
+    case MessageKind::kStatus:
+      return "status";
+    case MessageKind::kCatchUpRequest:
+      return "catch-up-request";
+    case MessageKind::kCatchUpResponse:
+      return "catch-up-response";
+    case MessageKind::kNewViewRequest:
+      return "new-view-request";
   }
   return "unknown";
 }
 
 bool is_known_kind(uint8_t raw_kind) {
   return raw_kind >= static_cast<uint8_t>(MessageKind::kPrePrepare) &&
-         raw_kind <= static_cast<uint8_t>(MessageKind::kBlockResponse);
+         raw_kind <= static_cast<uint8_t>(MessageKind::kNewViewRequest);
 }
 
 Bytes vote_body(uint64_t view, uint64_t height, const Hash& digest) {
@@ -120,7 +140,8 @@ Bytes checkpoint_body(uint64_t height, const Hash& block_hash, const Hash& state
 }
 
 Bytes signed_body(const Message& message) {
-  if (message.kind == MessageKind::kViewChange || message.kind == MessageKind::kNewView) {
+  if (message.kind == MessageKind::kViewChange || message.kind == MessageKind::kNewView ||
+      message.kind == MessageKind::kStatus) {
     return message.block;
   }
   if (message.kind == MessageKind::kCheckpoint) {
@@ -130,7 +151,7 @@ Bytes signed_body(const Message& message) {
 }
 
 size_t message_bytes_max(const ledger::BlockLimits& limits) {
-  return kEnvelopeFixedBytesMax + limits.bytes_max;
+  return kEnvelopeFixedBytesMax + catch_up_payload_bytes_max(limits);
 }
 
 Bytes encode_message(const Message& message) {
@@ -153,8 +174,9 @@ Result<Message> decode_message(ByteSpan bytes, const ledger::BlockLimits& limits
                          std::to_string(message_bytes_max(limits)));
   }
   Envelope envelope;
-  // The only container is the block, so the element bound is the block bound.
-  Status decoded = cereal_decode(bytes, limits.bytes_max, &envelope);
+  // The only container is the payload; check_shape then holds every kind but a catch-up
+  // response to the block bound.
+  Status decoded = cereal_decode(bytes, catch_up_payload_bytes_max(limits), &envelope);
   if (!decoded) return Status::error("consensus message: " + decoded.message());
   if (envelope.version != kEnvelopeVersion) {
     return Status::error("consensus message has unknown version " +
@@ -163,7 +185,7 @@ Result<Message> decode_message(ByteSpan bytes, const ledger::BlockLimits& limits
   if (!is_known_kind(envelope.kind)) {
     return Status::error("consensus message has unknown kind " + std::to_string(envelope.kind));
   }
-  PHALANX_RETURN_IF_ERROR(check_shape(envelope));
+  PHALANX_RETURN_IF_ERROR(check_shape(envelope, limits));
   Message message;
   message.kind = static_cast<MessageKind>(envelope.kind);
   message.from = envelope.from;

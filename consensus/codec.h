@@ -14,9 +14,12 @@
 //               state_root:32 signature:64 block_len:u64 block:block_len
 //
 // Decoding is strict and bounded: the input may be at most message_bytes_max(limits), the
-// block at most limits.bytes_max bytes (checked before allocating); unknown versions and
-// kinds, a block on anything but a PRE-PREPARE, a missing block on a PRE-PREPARE, a state
-// root on anything but a CHECKPOINT, a view on a CHECKPOINT and trailing bytes are rejected.
+// payload at most limits.bytes_max bytes, except a CATCH-UP-RESPONSE's, which also carries a
+// commit certificate (catch_up_payload_bytes_max, consensus/catch_up.h; checked before
+// allocating); unknown versions and kinds, a payload on a kind without one (votes,
+// CHECKPOINT, the requests), a missing payload on PRE-PREPARE, VIEW-CHANGE, NEW-VIEW,
+// BLOCK-RESPONSE, STATUS and CATCH-UP-RESPONSE, a state root on anything but a CHECKPOINT, a
+// view on a CHECKPOINT and trailing bytes are rejected.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -36,13 +39,14 @@ constexpr uint8_t kEnvelopeVersion = 1;
 constexpr size_t kEnvelopeFixedBytesMax = 256;
 
 crypto::Domain domain_of(MessageKind kind);
-// "pre-prepare", "prepare", "commit", "checkpoint".
+// "pre-prepare", "prepare", "commit", "checkpoint", "status", ...
 std::string_view kind_name(MessageKind kind);
 bool is_known_kind(uint8_t raw_kind);
 
 Bytes vote_body(uint64_t view, uint64_t height, const Hash& digest);
 Bytes checkpoint_body(uint64_t height, const Hash& block_hash, const Hash& state_root);
-// The body `message`'s signature covers, by its kind.
+// The body `message`'s signature covers, by its kind (VIEW-CHANGE, NEW-VIEW and STATUS: the
+// payload).
 Bytes signed_body(const Message& message);
 
 size_t message_bytes_max(const ledger::BlockLimits& limits);

@@ -38,11 +38,8 @@ Status check_executed(const Config& config, const PersistedState& state,
                          ", below the stable checkpoint " + std::to_string(stable) +
                          ": it lost committed blocks");
   }
-  if (executed.height > stable + config.log_window) {
-    return Status::error("the ledger is at height " + std::to_string(executed.height) +
-                         ", beyond the consensus log window above the stable checkpoint " +
-                         std::to_string(stable) + ": consensus records were lost");
-  }
+  // A ledger beyond the log window is what catch-up leaves until a peer's stable proof is
+  // adopted; the replica resumes from there (replica_catch_up.cc).
   const uint64_t first =
       executed.height >= config.pipeline_depth ? executed.height - config.pipeline_depth + 1 : 1;
   for (uint64_t height = first; height <= executed.height; ++height) {
@@ -144,6 +141,7 @@ void Replica::Impl::restore_prepared_proofs(const PersistedState& state) {
     prepared_proofs[prepared.key.height] =
         PreparedProof{prepared.key.height, pre_prepare.view, pre_prepare.digest,
                       pre_prepare.signature, prepared.certificate.prepares};
+    prepared_bodies[prepared.key.height] = {pre_prepare.digest, pre_prepare.block};
   }
 }
 
@@ -175,7 +173,8 @@ void Replica::Impl::check_invariants() const {
   PHALANX_ASSERT(checkpoints.stable() == log.low());
   PHALANX_ASSERT(log.low() <= executed_height);
   PHALANX_ASSERT(executed_height <= committed_height);
-  PHALANX_ASSERT(committed_height <= log.high());
+  // committed_height may exceed log.high(): catch-up outputs certified blocks beyond the
+  // window; every entry is still inside it (log.check_invariants()).
   PHALANX_ASSERT(last_output.height == committed_height);
   PHALANX_ASSERT(!is_primary() || proposed_height >= committed_height);
   PHALANX_ASSERT(state_roots.size() <=
@@ -183,9 +182,16 @@ void Replica::Impl::check_invariants() const {
   PHALANX_ASSERT(laggard_replies.size() <= static_cast<size_t>(config.log_window) * config.n());
   PHALANX_ASSERT(body_replies.size() <= static_cast<size_t>(config.log_window) * config.n());
   PHALANX_ASSERT(prepared_proofs.size() <= config.log_window);
+  PHALANX_ASSERT(prepared_bodies.size() <= config.log_window);
   PHALANX_ASSERT(view_changes.size() <= config.n() && new_view_replies.size() <= config.n());
   PHALANX_ASSERT(timeout_multiplier >= 1 && timeout_multiplier <= 8);
   PHALANX_ASSERT(!view_changing || !new_view_message);
+  PHALANX_ASSERT(peer_claims.size() < config.n() && catch_up_serves.size() < config.n());
+  PHALANX_ASSERT(catch_up_buffer.size() <= kCatchUpBlocksMax &&
+                 catch_up_refused.size() < config.n());
+  PHALANX_ASSERT(catch_up_hashes.size() <= kCatchUpBlocksMax);
+  PHALANX_ASSERT(checkpoint_hashes.size() <= state_roots.size());
+  PHALANX_ASSERT(!catching_up || catch_up_peer != config.self);
   for (const auto& [height, entry] : log.entries()) {
     PHALANX_ASSERT(entry.output == (height <= committed_height));
     PHALANX_ASSERT(!entry.output || entry.commit_ready);
@@ -235,6 +241,8 @@ Replica::Replica(Config config, std::unique_ptr<Signer> signer, std::unique_ptr<
   // VIEW-CHANGE and NEW-VIEW travel in the envelope's payload, bounded by the block limit.
   PHALANX_ASSERT_MSG(new_view_bytes_max(config) <= config.block_limits.bytes_max,
                      "a NEW-VIEW for this (n, L) would not fit a consensus message");
+  PHALANX_ASSERT_MSG(config.n() <= kCertificateValidatorsMax,
+                     "commit certificates of this many validators would not fit a message");
   auto state = parse_persisted(config, persisted);
   PHALANX_ASSERT_MSG(state.is_ok(), state.is_ok() ? "" : state.message().c_str());
   const Status fits = check_executed(config, *state, executed);
@@ -247,6 +255,8 @@ Replica::Replica(Config config, std::unique_ptr<Signer> signer, std::unique_ptr<
     impl_->timer_start_ms = now_ms;
     impl_->send_view_change();
   }
+  impl_->sign_missing_checkpoints();  // a crash may have come between executing and signing
+  impl_->attach_prepared_bodies();
   impl_->progress();
   impl_->try_stabilize();
   impl_->counters.safety_refusals = impl_->safety.refusals();
@@ -313,6 +323,7 @@ bool Replica::view_changing() const { return impl_->view_changing; }
 uint32_t Replica::primary() const { return impl_->config.primary_of(impl_->view); }
 uint64_t Replica::committed_height() const { return impl_->committed_height; }
 uint64_t Replica::stable_checkpoint() const { return impl_->log.low(); }
+bool Replica::catching_up() const { return impl_->catching_up; }
 const Counters& Replica::counters() const { return impl_->counters; }
 
 }  // namespace phalanx::consensus

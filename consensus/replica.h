@@ -12,6 +12,7 @@
 //     send r.messages;
 //     apply r.committed in order, then call on_executed(height, state_root) for each;
 //     verify tx signatures of r.validation_requests, answer on_validated();
+//     serve r.serve_requests from the ledger (make_catch_up_response, consensus/catch_up.h);
 //     replica.advance(r);
 //   }
 // Thread-safety: none; one thread owns a Replica.
@@ -62,6 +63,16 @@ struct Counters {
   uint64_t new_views_rejected = 0;       // NEW-VIEWs whose re-derivation or proofs failed
   uint64_t reproposed_certificates = 0;  // re-proposals installed from accepted NEW-VIEWs
   uint64_t bodies_fetched = 0;           // re-proposed block bodies received from a peer
+  // Status sync and catch-up (consensus/catch_up.h).
+  uint64_t statuses_sent = 0;
+  uint64_t dropped_statuses = 0;              // bad signature, malformed, invalid stable proof
+  uint64_t catch_ups = 0;                     // catch-up rounds started
+  uint64_t catch_up_blocks = 0;               // blocks output through catch-up
+  uint64_t catch_up_requests_served = 0;      // ServeRequests handed to the caller
+  uint64_t dropped_catch_up_responses = 0;    // unasked, stale or malformed responses
+  uint64_t forged_certificates_refused = 0;   // responses whose certificate or linkage failed
+  uint64_t catch_up_checkpoints_adopted = 0;  // stable proofs from STATUS adopted after catch-up
+  uint64_t new_views_fetched = 0;             // NEW-VIEW requests sent to rejoin a higher view
 };
 
 class Replica {
@@ -113,6 +124,8 @@ class Replica {
   uint32_t primary() const;
   uint64_t committed_height() const;  // highest height output in Ready::committed
   uint64_t stable_checkpoint() const;
+  // True while a catch-up round is fetching committed blocks from a peer.
+  bool catching_up() const;
   const Counters& counters() const;
 
  private:

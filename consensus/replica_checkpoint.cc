@@ -12,16 +12,22 @@ namespace phalanx::consensus {
 void Replica::Impl::on_executed(uint64_t height, const Hash& state_root) {
   PHALANX_ASSERT_MSG(height == executed_height + 1, "blocks are executed in height order");
   PHALANX_ASSERT_MSG(height <= committed_height, "only committed blocks are executed");
+  const std::optional<Hash> hash = executed_hash(height);
+  PHALANX_ASSERT_MSG(hash.has_value(), "an output block's hash is known until it is executed");
   executed_height = height;
   state_roots[height] = state_root;
+  catch_up_hashes.erase(height);
   if (height % config.checkpoint_interval == 0) {
-    const Entry* entry = log.find(height);
-    PHALANX_ASSERT(entry != nullptr || height == last_output.height);
-    sign_checkpoint(height, entry != nullptr ? entry->digest : last_output.hash, state_root);
+    checkpoint_hashes[height] = *hash;
+    // Above the window (catch-up ran ahead of it) nobody collects this vote any more: the
+    // window moves by a peer's proof instead (try_adopt_peer_checkpoint).
+    if (height <= log.high()) sign_checkpoint(height, *hash, state_root);
   }
   prune_state_roots();
   try_stabilize();
+  try_adopt_peer_checkpoint();
   progress();
+  apply_catch_up_buffer();
 }
 
 // PBFT §4.3: after executing a multiple of K a replica multicasts CHECKPOINT(n, d, i).
@@ -54,6 +60,7 @@ void Replica::Impl::on_checkpoint(const Message& message) {
     ++counters.dropped_bad_signature;
     return;
   }
+  note_checkpoint_claim(message.from, message.height);
   switch (checkpoints.add(message)) {
     case CheckpointTracker::Outcome::kAdded:
       try_stabilize();
@@ -90,6 +97,7 @@ void Replica::Impl::collect_garbage(const CheckpointProof& proof) {
   laggard_replies.erase(laggard_replies.begin(), laggard_replies.lower_bound({height + 1, 0}));
   body_replies.erase(body_replies.begin(), body_replies.lower_bound({height + 1, 0}));
   prepared_proofs.erase(prepared_proofs.begin(), prepared_proofs.upper_bound(height));
+  prepared_bodies.erase(prepared_bodies.begin(), prepared_bodies.upper_bound(height));
   stable_proof = proof;
   prune_state_roots();
   ++counters.checkpoints_stable;
@@ -101,12 +109,18 @@ void Replica::Impl::collect_garbage(const CheckpointProof& proof) {
 void Replica::Impl::prune_state_roots() {
   const uint64_t keep_from =
       executed_height > config.pipeline_depth ? executed_height - config.pipeline_depth : 0;
+  // Catch-up can run the ledger past the window; checkpoints more than L below the executed
+  // height are older than any stable proof a peer could still report.
+  const uint64_t checkpoints_from = std::max<uint64_t>(
+      log.low(), executed_height > config.log_window ? executed_height - config.log_window : 0);
   std::erase_if(state_roots, [&](const auto& item) {
     const uint64_t height = item.first;
     if (height > executed_height) return true;
     if (height >= keep_from) return false;
-    return height % config.checkpoint_interval != 0 || height < log.low();
+    return height % config.checkpoint_interval != 0 || height < checkpoints_from;
   });
+  std::erase_if(checkpoint_hashes,
+                [&](const auto& item) { return !state_roots.contains(item.first); });
 }
 
 void Replica::Impl::tick(uint64_t now) {
@@ -116,6 +130,8 @@ void Replica::Impl::tick(uint64_t now) {
     retransmit();
   }
   check_view_timer();
+  on_status_tick();
+  check_catch_up_timer();
   progress();  // a proposal may have been waiting for the clock (condition (c))
 }
 

@@ -5,6 +5,8 @@
 //   replica_checkpoint.cc  on_executed(), CHECKPOINT handling, garbage collection, tick()
 //   replica_view.cc        view-change timer, VIEW-CHANGE, NEW-VIEW (PBFT §4.4)
 //   replica_reproposal.cc  installing a NEW-VIEW's re-proposals, fetching their bodies
+//   replica_status.cc      STATUS, peers' claims, idle rejoin (fetching a NEW-VIEW)
+//   replica_catch_up.cc    catch-up: requests, serving, certified blocks, adopting a proof
 // Private to consensus/. Thread-safety: none; one thread owns a Replica.
 #pragma once
 
@@ -15,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "consensus/catch_up.h"
 #include "consensus/checkpoint.h"
 #include "consensus/journal.h"
 #include "consensus/log.h"
@@ -105,6 +108,7 @@ struct Replica::Impl {
   void note_pending_request(bool has_pending);
   bool timer_pending() const;
   void check_view_timer();
+  bool holds_view_change_quorum() const;
   void start_view_change(uint64_t new_view);
   void send_view_change();
   Message make_view_change();
@@ -128,6 +132,32 @@ struct Replica::Impl {
   void on_block_request(const Message& message);
   void request_missing_bodies();
   void restore_new_view(const Message& new_view_message);
+  const Bytes* prepared_body(uint64_t height, const Hash& digest) const;
+  void attach_prepared_bodies();
+
+  // --- replica_status.cc
+  void send_status();
+  void on_status(const Message& message);
+  void note_checkpoint_claim(uint32_t peer, uint64_t height);
+  uint64_t claimed_height() const;  // the (f+1)-th highest committed height peers claim
+  void on_status_tick();
+  void maybe_fetch_new_view();
+  void on_new_view_request(const Message& message);
+
+  // --- replica_catch_up.cc
+  void maybe_start_catch_up(bool stalled);
+  void send_catch_up_request();
+  bool rotate_catch_up_peer();
+  void check_catch_up_timer();
+  void on_catch_up_request(const Message& message);
+  void on_catch_up_response(const Message& message);
+  void apply_catch_up_buffer();
+  bool apply_catch_up_block(const Message& message);
+  void output_certified(CatchUpBlock block);
+  void refuse_catch_up_peer();
+  void try_adopt_peer_checkpoint();
+  void sign_missing_checkpoints();
+  std::optional<Hash> executed_hash(uint64_t height) const;
 
   Config config;
   std::unique_ptr<Verifier> verifier;
@@ -157,6 +187,11 @@ struct Replica::Impl {
   uint64_t timer_start_ms = 0;
   uint32_t timeout_multiplier = 1;                    // doubles per failed view, at most 8
   std::map<uint64_t, PreparedProof> prepared_proofs;  // height -> latest prepared, in window
+  // height -> (digest, encoded block) of the latest prepared certificate (also read back at
+  // restart), whatever its view: a later NEW-VIEW may re-propose it after the log entry was
+  // replaced by another view's, or after a restart kept only the current view's entries.
+  // Erased at garbage collection.
+  std::map<uint64_t, std::pair<Hash, Bytes>> prepared_bodies;
   struct HeldViewChange {
     Message message;
     ViewChange view_change;
@@ -165,6 +200,34 @@ struct Replica::Impl {
   std::optional<Message> new_view_message;          // the NEW-VIEW of the current view
   std::map<uint32_t, uint64_t> new_view_replies;    // peer -> when it was last served
   std::map<std::pair<uint64_t, uint32_t>, uint64_t> body_replies;  // (height, peer) -> when
+
+  // Status sync and catch-up.
+  struct PeerClaim {
+    uint64_t view = 0;    // highest view the peer reported having entered
+    uint64_t height = 0;  // highest committed height it reported (STATUS or CHECKPOINT)
+  };
+  std::map<uint32_t, PeerClaim> peer_claims;  // at most n - 1
+  // The highest verified stable proof a peer reported above this replica's own; adopted
+  // once this replica executed that height with the same block and state.
+  std::optional<CheckpointProof> peer_checkpoint;
+  bool statuses_started = false;
+  uint64_t last_status_ms = 0;
+  uint64_t committed_at_last_status = 0;
+  uint64_t last_new_view_fetch_ms = 0;
+  uint32_t new_view_fetch_peer = 0;
+  bool catching_up = false;
+  uint32_t catch_up_peer = 0;
+  uint64_t catch_up_progress_ms = 0;            // request sent or block applied
+  uint64_t catch_up_requested_last = 0;         // last height the outstanding request can bring
+  uint64_t catch_up_target = 0;                 // the claim that started the round
+  std::vector<uint32_t> catch_up_refused;       // forged a block or timed out this round
+  std::map<uint64_t, Message> catch_up_buffer;  // height -> response, at most kCatchUpBlocksMax
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> catch_up_serves;  // peer -> (first, when)
+  // Block hashes of executed checkpoint heights (to check a peer's proof against), pruned
+  // with state_roots.
+  std::map<uint64_t, Hash> checkpoint_hashes;
+  // Heights output by catch-up and not executed yet (not in the log): their block hashes.
+  std::map<uint64_t, Hash> catch_up_hashes;
 };
 
 }  // namespace phalanx::consensus

@@ -45,6 +45,18 @@ void Replica::Impl::step(const Message& message) {
     case MessageKind::kBlockResponse:
       if (!attach_body(message)) ++counters.duplicate_votes_ignored;
       return;
+    case MessageKind::kStatus:
+      on_status(message);
+      return;
+    case MessageKind::kCatchUpRequest:
+      on_catch_up_request(message);
+      return;
+    case MessageKind::kCatchUpResponse:
+      on_catch_up_response(message);
+      return;
+    case MessageKind::kNewViewRequest:
+      on_new_view_request(message);
+      return;
   }
   ++counters.dropped_malformed;
 }

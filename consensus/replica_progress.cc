@@ -116,9 +116,14 @@ void Replica::Impl::send_commit(uint64_t height, Entry& entry) {
 // PBFT §4.2: committed once q replicas COMMITted (v, n, d). q matching COMMITs are also a
 // commit certificate on their own (at least f+1 honest replicas prepared d), so a replica
 // that missed PREPAREs still commits the block it accepted once it holds the certificate.
+// It adds its own COMMIT too: a peer whose copies of the others' COMMITs were lost (and
+// since garbage-collected by them) may be waiting for exactly this one. Signing it is safe:
+// d already holds a commit certificate in this view, and SafetyRules still allows one vote.
 void Replica::Impl::try_committed(uint64_t height, Entry& entry) {
   if (entry.commit_ready || entry.rejected || !entry.block) return;
   if (log.commits().count(entry.view, height, entry.digest) < quorum()) return;
+  if (!entry.own_commit) send_commit(height, entry);
+  if (entry.rejected) return;
   entry.commit_ready = true;
 }
 

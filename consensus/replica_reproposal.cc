@@ -38,11 +38,14 @@ void Replica::Impl::enter_view(const Message& new_view_message_in, const NewView
     replaced.push_back(height);
   }
   for (uint64_t height : replaced) log.erase(height);
+  // The new view's proposals continue after the re-proposals. What this replica proposed in
+  // an older view and did not carry over is gone: keeping it as the last proposed height
+  // would leave a primary waiting for a parent no longer in its log.
+  proposed_height = committed_height;
   for (const Reproposal& reproposal : new_view.reproposals) {
     install_reproposal(reproposal, bodies, body_bytes);
     proposed_height = std::max(proposed_height, reproposal.height);
   }
-  proposed_height = std::max(proposed_height, committed_height);
   progress();
 }
 
@@ -82,6 +85,17 @@ void Replica::Impl::install_reproposal(const Reproposal& reproposal,
   }
   if (height <= committed_height) return;  // executed before a restart, not in the log
   auto body = bodies.find(reproposal.digest);
+  if (body == bodies.end()) {
+    if (const Bytes* stored = prepared_body(height, reproposal.digest); stored != nullptr) {
+      auto block = ledger::decode_block(*stored, config.block_limits);
+      PHALANX_ASSERT_MSG(block.is_ok(), "prepared records were checked at restore");
+      body_bytes[reproposal.digest] = *stored;
+      body = bodies
+                 .emplace(reproposal.digest,
+                          std::make_shared<const ledger::Block>(std::move(block).value()))
+                 .first;
+    }
+  }
   if (body == bodies.end()) {
     Entry entry;
     entry.view = view;
@@ -144,19 +158,47 @@ bool Replica::Impl::attach_body(const Message& message) {
 // at most once per retransmit period and height.
 void Replica::Impl::on_block_request(const Message& message) {
   const Entry* entry = log.find(message.height);
-  if (entry == nullptr || entry->digest != message.digest || entry->pre_prepare.block.empty()) {
-    return;
+  const Bytes* body = nullptr;
+  if (entry != nullptr && entry->digest == message.digest && !entry->pre_prepare.block.empty()) {
+    body = &entry->pre_prepare.block;
+  } else {
+    body = prepared_body(message.height, message.digest);
   }
+  if (body == nullptr) return;
   auto [it, inserted] = body_replies.try_emplace({message.height, message.from}, now_ms);
   if (!inserted) {
     if (now_ms - it->second < config.retransmit_ms) return;
     it->second = now_ms;
   }
   // Under this replica's own name: the hash, not a signature, vouches for the body.
-  Message response = make_vote(MessageKind::kBlockResponse, config.self, entry->view,
-                               message.height, entry->digest, Signature{});
-  response.block = entry->pre_prepare.block;
+  Message response = make_vote(MessageKind::kBlockResponse, config.self, message.view,
+                               message.height, message.digest, Signature{});
+  response.block = *body;
   send_to(message.from, response);
+}
+
+const Bytes* Replica::Impl::prepared_body(uint64_t height, const Hash& digest) const {
+  auto it = prepared_bodies.find(height);
+  return it != prepared_bodies.end() && it->second.first == digest ? &it->second.second : nullptr;
+}
+
+// At restart: a re-proposal whose body had not arrived may be one this replica prepared in an
+// older view, whose record still holds the block.
+void Replica::Impl::attach_prepared_bodies() {
+  std::vector<Message> found;
+  for (const auto& [height, entry] : log.entries()) {
+    const Bytes* body = entry.body_missing ? prepared_body(height, entry.digest) : nullptr;
+    if (body == nullptr) continue;
+    Message message = make_vote(MessageKind::kBlockResponse, config.self, entry.view, height,
+                                entry.digest, Signature{});
+    message.block = *body;
+    found.push_back(std::move(message));
+  }
+  for (const Message& message : found) {
+    const bool attached = attach_body(message);
+    PHALANX_ASSERT(attached);
+    --counters.bodies_fetched;  // not fetched: it was here all along
+  }
 }
 
 void Replica::Impl::request_missing_bodies() {

@@ -40,9 +40,24 @@ void Replica::Impl::check_view_timer() {
     timer_start_ms = now_ms;
     return;
   }
+  // PBFT §4.5.2: a replica waiting for a NEW-VIEW runs its timer only once a quorum asked for
+  // this view (or a later one). Otherwise one that timed out first would race ahead alone,
+  // view after view, and the others could never gather a quorum with it.
+  if (view_changing && !holds_view_change_quorum()) {
+    timer_start_ms = now_ms;
+    return;
+  }
   if (now_ms - timer_start_ms < config.view_change_timeout_ms * timeout_multiplier) return;
   ++counters.view_change_timeouts;
   start_view_change(view + 1);
+}
+
+bool Replica::Impl::holds_view_change_quorum() const {
+  uint32_t senders = 0;
+  for (const auto& [sender, held] : view_changes) {
+    if (held.message.view >= view) ++senders;
+  }
+  return senders >= quorum();
 }
 
 // PBFT §4.4: the replica moves to `new_view`, stops taking part in the old one, records that
@@ -222,6 +237,10 @@ void Replica::Impl::serve_new_view(uint32_t peer) {
 
 void Replica::Impl::record_prepared_proof(uint64_t height, const Entry& entry) {
   const uint32_t primary = config.primary_of(entry.view);
+  // A later NEW-VIEW may re-propose this digest after the entry itself was replaced.
+  if (!entry.pre_prepare.block.empty()) {
+    prepared_bodies[height] = {entry.digest, entry.pre_prepare.block};
+  }
   prepared_proofs[height] = PreparedProof{
       height, entry.view, entry.digest, entry.pre_prepare.signature,
       log.prepares().signatures(entry.view, height, entry.digest, quorum() - 1, primary)};

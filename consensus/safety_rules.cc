@@ -40,7 +40,8 @@ std::optional<Signature> SafetyRules::sign(MessageKind kind, uint64_t view, uint
 }
 
 Signature SafetyRules::sign_statement(MessageKind kind, ByteSpan body) {
-  PHALANX_ASSERT(kind == MessageKind::kViewChange || kind == MessageKind::kNewView);
+  PHALANX_ASSERT(kind == MessageKind::kViewChange || kind == MessageKind::kNewView ||
+                 kind == MessageKind::kStatus);
   return signer_->sign(domain_of(kind), body);
 }
 

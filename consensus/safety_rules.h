@@ -35,10 +35,11 @@ class SafetyRules {
   std::optional<Signature> sign(MessageKind kind, uint64_t view, uint64_t height, ByteSpan body,
                                 Journal* journal);
 
-  // Signs a VIEW-CHANGE or NEW-VIEW payload. These are statements about what the replica
-  // holds, not votes: signing two of them for one view cannot make honest replicas commit
-  // different digests (every prepared proof inside is itself signed votes), so no slot is
-  // kept. REQUIRES: kind is kViewChange or kNewView.
+  // Signs a VIEW-CHANGE, NEW-VIEW or STATUS payload. These are statements about what the
+  // replica holds, not votes: signing two of them for one view cannot make honest replicas
+  // commit different digests (every prepared proof inside is itself signed votes; a STATUS
+  // only prompts catch-up, whose blocks carry their own certificates), so no slot is kept.
+  // REQUIRES: kind is kViewChange, kNewView or kStatus.
   Signature sign_statement(MessageKind kind, ByteSpan body);
 
   // The body and signature made for a slot, if any (to rebuild own messages at restart).

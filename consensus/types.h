@@ -36,6 +36,11 @@ enum class MessageKind : uint8_t {
   kNewView = 6,        // PBFT §4.4; payload: new_view
   kBlockRequest = 7,   // unsigned: "send me the block with this digest at this height"
   kBlockResponse = 8,  // unsigned: that block (bound by its hash, not by a signature)
+  // Catch-up and status sync (consensus/catch_up.h).
+  kStatus = 9,            // signed; payload: status (view, height, block hash, stable proof)
+  kCatchUpRequest = 10,   // unsigned: "send me committed blocks from `height` on"
+  kCatchUpResponse = 11,  // unsigned: one committed block and its commit certificate
+  kNewViewRequest = 12,   // unsigned: "send me the NEW-VIEW of view `view`"
 };
 
 struct Message {
@@ -58,6 +63,7 @@ struct Mutations {
   bool send_before_persist = false;           // votes leave before their record is durable
   bool view_change_without_prepared = false;  // VIEW-CHANGE omits the prepared proofs
   bool new_view_not_rederived = false;        // backups take a NEW-VIEW's re-proposals as given
+  bool catch_up_without_certificate_check = false;  // catch-up blocks applied unverified
 };
 
 struct Config {
@@ -74,6 +80,10 @@ struct Config {
   // the timer (a replica still joins view changes started by f+1 others). Off by default
   // until every caller (node, simulator) drives view changes; they set it explicitly.
   uint64_t view_change_timeout_ms = 0;
+  // STATUS is broadcast at start-up and then this often (driven by tick()).
+  uint64_t status_interval_ms = 1000;
+  // A catch-up request unanswered (no new block applied) for this long goes to another peer.
+  uint64_t catch_up_timeout_ms = 1000;
   Hash genesis_hash{};
   Hash genesis_state_root{};
   uint64_t genesis_time_ms = 0;
@@ -104,6 +114,9 @@ struct CommittedBlock {
   ledger::Block block;
   Hash hash{};
   ledger::CommitCertificate certificate;
+  // Fetched by catch-up: the replica verified its commit certificate (a quorum committed
+  // it), not its transactions, so the caller may skip per-tx signature checks.
+  bool certified_catch_up = false;
 };
 
 // The core asks the caller to check every tx signature of a proposed block; the caller
@@ -114,10 +127,16 @@ struct ValidationRequest {
   std::shared_ptr<const ledger::Block> block;
 };
 
-struct FetchRequest {
-  uint32_t from = 0;  // peer to ask
-  uint64_t height_first = 0;
-  uint64_t height_last = 0;
+// A peer asked for committed blocks (catch-up). The replica drops bodies once output, so the
+// caller serves it from its ledger: for each height in [first, last] it reads the block and
+// its commit certificate and sends make_catch_up_response(self, block, certificate)
+// (consensus/catch_up.h) to `peer`, one block per message, in height order. The replica has
+// already clamped the range to its committed height and to kCatchUpBlocksMax heights, and
+// rate-limited the peer. A height the ledger does not hold any more ends the reply early.
+struct ServeRequest {
+  uint32_t peer = 0;
+  uint64_t first = 0;
+  uint64_t last = 0;
 };
 
 struct Ready {
@@ -125,11 +144,11 @@ struct Ready {
   std::vector<Outbound> messages;                      // 2. then send
   std::vector<CommittedBlock> committed;               // 3. then apply, strictly in height order
   std::vector<ValidationRequest> validation_requests;  // 4. check tx signatures
-  std::vector<FetchRequest> fetch_requests;  // 5. fetch blocks (catch-up: not emitted yet)
+  std::vector<ServeRequest> serve_requests;            // 5. send committed blocks to peers
 
   bool empty() const {
     return to_persist.empty() && messages.empty() && committed.empty() &&
-           validation_requests.empty() && fetch_requests.empty();
+           validation_requests.empty() && serve_requests.empty();
   }
 };
 

@@ -49,27 +49,6 @@ Status read_prepared(Reader& reader, uint32_t n, PreparedProof* proof) {
   return read_signatures(reader, n, &proof->prepares);
 }
 
-Status verify_checkpoint(const Config& config, Verifier& verifier, const CheckpointProof& proof) {
-  if (proof.height == 0) {
-    if (!proof.signatures.empty()) return Status::error("genesis checkpoint carries signatures");
-    return Status::ok();
-  }
-  if (proof.height % config.checkpoint_interval != 0) {
-    return Status::error("checkpoint height is not a multiple of the checkpoint interval");
-  }
-  if (proof.signatures.size() < quorum_size(config)) {
-    return Status::error("checkpoint proof has fewer than a quorum of signatures");
-  }
-  const Bytes body = checkpoint_body(proof.height, proof.block_hash, proof.state_root);
-  for (const ValidatorSignature& signature : proof.signatures) {
-    if (!verifier.verify(signature.validator, crypto::Domain::kCheckpoint, body,
-                         signature.signature)) {
-      return Status::error("checkpoint proof has a bad signature");
-    }
-  }
-  return Status::ok();
-}
-
 Status verify_prepared(const Config& config, Verifier& verifier, uint64_t new_view,
                        const PreparedProof& proof) {
   if (proof.view >= new_view) return Status::error("prepared proof from a view not below");
@@ -104,6 +83,45 @@ Result<SignedViewChange> read_signed_view_change(Reader& reader, const Config& c
 
 }  // namespace
 
+Status verify_checkpoint(const Config& config, Verifier& verifier, const CheckpointProof& proof) {
+  if (proof.height == 0) {
+    if (!proof.signatures.empty()) return Status::error("genesis checkpoint carries signatures");
+    return Status::ok();
+  }
+  if (proof.height % config.checkpoint_interval != 0) {
+    return Status::error("checkpoint height is not a multiple of the checkpoint interval");
+  }
+  if (proof.signatures.size() < quorum_size(config)) {
+    return Status::error("checkpoint proof has fewer than a quorum of signatures");
+  }
+  const Bytes body = checkpoint_body(proof.height, proof.block_hash, proof.state_root);
+  for (const ValidatorSignature& signature : proof.signatures) {
+    if (!verifier.verify(signature.validator, crypto::Domain::kCheckpoint, body,
+                         signature.signature)) {
+      return Status::error("checkpoint proof has a bad signature");
+    }
+  }
+  return Status::ok();
+}
+
+void write_checkpoint(Writer& writer, const CheckpointProof& proof) {
+  writer.u64(proof.height);
+  writer.fixed(proof.block_hash);
+  writer.fixed(proof.state_root);
+  write_signatures(writer, proof.signatures);
+}
+
+Status read_checkpoint(Reader& reader, uint32_t n, CheckpointProof* proof) {
+  PHALANX_RETURN_IF_ERROR(reader.u64(&proof->height));
+  PHALANX_RETURN_IF_ERROR(reader.fixed(&proof->block_hash));
+  PHALANX_RETURN_IF_ERROR(reader.fixed(&proof->state_root));
+  return read_signatures(reader, n, &proof->signatures);
+}
+
+size_t checkpoint_bytes_max(uint32_t n) {
+  return kCheckpointFixedBytes + static_cast<size_t>(n) * kSignatureEntryBytes;
+}
+
 size_t view_change_bytes_max(const Config& config) {
   const size_t signatures = static_cast<size_t>(config.n()) * kSignatureEntryBytes;
   return 8 + kCheckpointFixedBytes + signatures + 4 +
@@ -118,10 +136,7 @@ size_t new_view_bytes_max(const Config& config) {
 Bytes encode_view_change(const ViewChange& view_change) {
   Writer writer;
   writer.u64(view_change.view);
-  writer.u64(view_change.checkpoint.height);
-  writer.fixed(view_change.checkpoint.block_hash);
-  writer.fixed(view_change.checkpoint.state_root);
-  write_signatures(writer, view_change.checkpoint.signatures);
+  write_checkpoint(writer, view_change.checkpoint);
   writer.u32(static_cast<uint32_t>(view_change.prepared.size()));
   for (const PreparedProof& proof : view_change.prepared) {
     writer.u64(proof.height);
@@ -141,10 +156,7 @@ Result<ViewChange> decode_view_change(ByteSpan bytes, const Config& config) {
   Reader reader(bytes);
   ViewChange view_change;
   PHALANX_RETURN_IF_ERROR(reader.u64(&view_change.view));
-  PHALANX_RETURN_IF_ERROR(reader.u64(&view_change.checkpoint.height));
-  PHALANX_RETURN_IF_ERROR(reader.fixed(&view_change.checkpoint.block_hash));
-  PHALANX_RETURN_IF_ERROR(reader.fixed(&view_change.checkpoint.state_root));
-  PHALANX_RETURN_IF_ERROR(read_signatures(reader, config.n(), &view_change.checkpoint.signatures));
+  PHALANX_RETURN_IF_ERROR(read_checkpoint(reader, config.n(), &view_change.checkpoint));
   uint32_t count = 0;
   PHALANX_RETURN_IF_ERROR(reader.u32(&count));
   PHALANX_RETURN_IF_ERROR(reader.count(count, config.log_window, kPreparedFixedBytes));

@@ -69,6 +69,15 @@ struct Derivation {
   std::vector<std::pair<uint64_t, Hash>> reproposals;  // (height, digest), contiguous
 };
 
+// The checkpoint field of VIEW-CHANGE (and STATUS, catch_up.h): its bytes and its bound.
+void write_checkpoint(Writer& writer, const CheckpointProof& proof);
+// Strict: signatures with strictly increasing validator indexes below n.
+Status read_checkpoint(Reader& reader, uint32_t n, CheckpointProof* proof);
+size_t checkpoint_bytes_max(uint32_t n);
+// The proof is genesis (height 0, no signatures) or a multiple of K with at least q valid
+// CHECKPOINT signatures of distinct validators over checkpoint_body.
+Status verify_checkpoint(const Config& config, Verifier& verifier, const CheckpointProof& proof);
+
 // Upper bounds from (n, L); the replica asserts at start-up that they fit the envelope.
 size_t view_change_bytes_max(const Config& config);
 size_t new_view_bytes_max(const Config& config);

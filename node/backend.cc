@@ -115,25 +115,35 @@ Result<AccountInfo> NodeBackend::account(const crypto::Address& address) {
 }
 
 Submission NodeBackend::submit_transaction(const ledger::SignedTransaction& tx) {
+  return begin_submit(tx)();
+}
+
+std::function<Submission()> NodeBackend::begin_submit(const ledger::SignedTransaction& tx) {
   // Verified here, on an RPC worker; the loop's admission then finds the outcome cached.
   (void)deps_.cache->verify(tx);
   auto reply = std::make_shared<std::promise<Submission>>();
-  std::future<Submission> future = reply->get_future();
+  auto future = std::make_shared<std::future<Submission>>(reply->get_future());
   const Clock::time_point deadline = Clock::now() + deps_.submit_timeout;
   const size_t cost = tx.bytes.size() + kEventOverheadBytes;
   if (!deps_.queue->push_wait(SubmitEvent{tx, std::move(reply)}, cost, deadline)) {
-    if (deps_.queue->closed()) return {AdmissionError::kInternal, "the node is shutting down"};
-    return {AdmissionError::kMempoolFull, "mempool full: the node is busy, retry later"};
+    const Submission refused =
+        deps_.queue->closed() ? Submission{AdmissionError::kInternal, "the node is shutting down"}
+                              : Submission{AdmissionError::kMempoolFull,
+                                           "mempool full: the node is busy, retry later"};
+    return [refused] { return refused; };
   }
-  if (future.wait_until(deadline) != std::future_status::ready) {
-    return {AdmissionError::kInternal, "the node did not answer within " +
-                                           std::to_string(deps_.submit_timeout.count()) + " ms"};
-  }
-  try {
-    return future.get();
-  } catch (const std::future_error&) {
-    return {AdmissionError::kInternal, "the node is shutting down"};
-  }
+  const auto timeout_ms = deps_.submit_timeout.count();
+  return [future, deadline, timeout_ms]() -> Submission {
+    if (future->wait_until(deadline) != std::future_status::ready) {
+      return {AdmissionError::kInternal,
+              "the node did not answer within " + std::to_string(timeout_ms) + " ms"};
+    }
+    try {
+      return future->get();
+    } catch (const std::future_error&) {
+      return {AdmissionError::kInternal, "the node is shutting down"};
+    }
+  };
 }
 
 Result<std::optional<TxInfo>> NodeBackend::transaction(const crypto::Hash& hash) {

@@ -5,7 +5,8 @@
 // consensus fields of getStatus from the StatusBoard the loop publishes after every round,
 // `peers` from the transport. What only the loop knows (the mempool: pending nonces and
 // pending transactions) is asked through the event queue as a QueryEvent, and
-// sendTransaction posts a SubmitEvent; both wait at most `submit_timeout` for the answer.
+// sendTransaction posts a SubmitEvent; both wait at most `submit_timeout` for the answer
+// (a batch's submissions are all posted before the first answer is awaited).
 // Signatures of submitted transactions are verified here, on the RPC worker, through the
 // shared SignatureCache, so the loop's admission check is a cache hit.
 //
@@ -45,6 +46,9 @@ class NodeBackend final : public RpcBackend {
   Result<uint64_t> block_height() override;
   Result<AccountInfo> account(const crypto::Address& address) override;
   Submission submit_transaction(const ledger::SignedTransaction& tx) override;
+  // Verifies the signature and posts the SubmitEvent now; the returned wait takes the
+  // loop's answer (at most submit_timeout after this call).
+  std::function<Submission()> begin_submit(const ledger::SignedTransaction& tx) override;
   Result<std::optional<TxInfo>> transaction(const crypto::Hash& hash) override;
   Result<std::optional<BlockInfo>> block(uint64_t height) override;
   Result<std::vector<ValidatorInfo>> validators() override;

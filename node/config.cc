@@ -5,10 +5,11 @@
 #include <array>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <sstream>
 #include <variant>
 #include <vector>
+
+#include "ledger/strict_json.h"
 
 namespace phalanx::node {
 
@@ -54,6 +55,7 @@ std::vector<Field> fields(NodeConfig& c) {
       {"consensus", "timestamp_skew_ms", &c.timestamp_skew_ms, 0, 600'000},
       {"consensus", "propose_delay_ms", &c.propose_delay_ms, 0, 10'000},
       {"consensus", "propose_batch_txs", &c.propose_batch_txs, 1, kU32},
+      {"consensus", "view_change_timeout_ms", &c.view_change_timeout_ms, 0, 600'000},
       {"node", "verify_threads", &c.verify_threads, 0, 256},
       {"node", "event_queue_events_max", &c.event_queue_events_max, 16, 10'000'000},
       {"node", "event_queue_bytes_max", &c.event_queue_bytes_max, uint64_t{4} << 20,
@@ -115,29 +117,6 @@ Status read_field(const Field& field, const json& value) {
   return Status::ok();
 }
 
-struct ConfigError {
-  std::string message;
-};
-
-json parse_json(std::string_view text) {
-  std::vector<std::set<std::string>> open;
-  auto callback = [&open](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) {
-      if (open.size() == kJsonDepthMax) throw ConfigError{"nested too deeply"};
-      open.emplace_back();
-    } else if (event == json::parse_event_t::object_end ||
-               event == json::parse_event_t::array_end) {
-      open.pop_back();
-    } else if (event == json::parse_event_t::key) {
-      if (!open.back().insert(parsed.get<std::string>()).second) {
-        throw ConfigError{"duplicate key '" + parsed.get<std::string>() + "'"};
-      }
-    }
-    return true;
-  };
-  return json::parse(text, callback);
-}
-
 // Every section and key present must be known.
 Status check_known(const json& root, const std::vector<Field>& table) {
   for (const auto& [section, members] : root.items()) {
@@ -160,14 +139,9 @@ Result<NodeConfig> parse_node_config(std::string_view json_text) {
   if (json_text.size() > node_config_bytes_max) {
     return Status::error("larger than " + std::to_string(node_config_bytes_max) + " bytes");
   }
-  json root;
-  try {
-    root = parse_json(json_text);
-  } catch (const ConfigError& error) {
-    return Status::error("invalid JSON: " + error.message);
-  } catch (const json::exception& error) {
-    return Status::error(std::string("invalid JSON: ") + error.what());
-  }
+  auto parsed = ledger::parse_strict_json(json_text, kJsonDepthMax);
+  if (!parsed) return Status::error("invalid JSON: " + parsed.message());
+  const json& root = *parsed;
   if (!root.is_object()) return Status::error("expected a JSON object");
   NodeConfig config;
   const std::vector<Field> table = fields(config);

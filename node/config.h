@@ -12,7 +12,8 @@
 //    "mempool":   {"min_fee": 1, "txs_max": 50000, "bytes_max": 16777216,
 //                  "sender_txs_max": 256, "nonce_gap_max": 256},
 //    "consensus": {"tick_ms": 10, "retransmit_ms": 500, "timestamp_skew_ms": 1000,
-//                  "propose_delay_ms": 5, "propose_batch_txs": 512},
+//                  "propose_delay_ms": 5, "propose_batch_txs": 512,
+//                  "view_change_timeout_ms": 1500},
 //    "node":      {"verify_threads": 0, "event_queue_events_max": 16384,
 //                  "event_queue_bytes_max": 268435456},
 //    "log":       {"level": "info"}}
@@ -62,6 +63,12 @@ struct NodeConfig {
   // propose_batch_txs transactions before proposing; with none in flight propose at once.
   uint32_t propose_delay_ms = 5;
   uint32_t propose_batch_txs = 512;
+  // PBFT's view-change timer: how long a backup waits for a pending request (or an accepted
+  // proposal) to commit before it votes the primary out; doubled per failed view up to 8x.
+  // Well above a healthy commit latency (a few ms on a LAN) so load never trips it, short
+  // enough that a dead primary costs seconds. 0 turns the timer off: the node then only
+  // joins view changes that f+1 others started.
+  uint32_t view_change_timeout_ms = 1500;
 
   uint32_t verify_threads = 0;  // 0: one per core
   uint64_t event_queue_events_max = 16'384;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <utility>
+#include <vector>
 
 namespace phalanx::node::jsonrpc {
 
@@ -68,29 +69,58 @@ Outcome invoke(const Dispatcher& dispatch, const Call& call) {
   }
 }
 
-// The response to one request, or nullopt for a notification.
-std::optional<Json> handle_request(const Json& request, const Dispatcher& dispatch) {
+// One request, dispatched but perhaps not finished.
+struct Dispatched {
+  bool respond = true;  // false for a notification
+  Json id;
+  std::string method;
+  Outcome outcome;
+};
+
+Dispatched dispatch_request(const Json& request, const Dispatcher& dispatch) {
   if (!request.is_object()) {
-    return error_response(invalid_request("expected a JSON object"), nullptr);
+    return {true, nullptr, "", invalid_request("expected a JSON object")};
   }
   const auto id_member = request.find("id");
   const bool notification = id_member == request.end();
   if (!notification && !valid_id(*id_member)) {
-    return error_response(invalid_request("\"id\" must be a string, a number or null"), nullptr);
+    return {true, nullptr, "", invalid_request("\"id\" must be a string, a number or null")};
   }
   const Json id = notification ? Json(nullptr) : *id_member;
   // A malformed request is answered even without an id: its sender cannot be told apart
   // from one that meant to send a request (JSON-RPC 2.0 section 5.1 examples).
-  if (auto error = check_request(request)) return error_response(*error, id);
+  if (auto error = check_request(request)) return {true, id, "", *error};
 
   static const Json kNoParams;
   const auto params = request.find("params");
-  const Call call{request.at("method").get_ref<const std::string&>(),
-                  params == request.end() ? kNoParams : *params, notification};
-  Outcome outcome = invoke(dispatch, call);
-  if (notification) return std::nullopt;
-  if (auto* error = std::get_if<Error>(&outcome)) return error_response(*error, id);
-  return result_response(std::move(std::get<Json>(outcome)), id);
+  const std::string& method = request.at("method").get_ref<const std::string&>();
+  const Call call{method, params == request.end() ? kNoParams : *params, notification};
+  return {!notification, id, method, invoke(dispatch, call)};
+}
+
+// The response to one dispatched request (finishing it if deferred), or nullopt for a
+// notification.
+std::optional<Json> finish_request(Dispatched& dispatched) {
+  if (auto* deferred = std::get_if<Deferred>(&dispatched.outcome)) {
+    Answer answer;
+    try {
+      answer = deferred->finish();
+    } catch (const std::exception& error) {
+      answer = Error{kInternalError, "internal error while running " + dispatched.method,
+                     std::string(error.what())};
+    }
+    std::visit([&](auto& value) { dispatched.outcome = std::move(value); }, answer);
+  }
+  if (!dispatched.respond) return std::nullopt;
+  if (auto* error = std::get_if<Error>(&dispatched.outcome)) {
+    return error_response(*error, dispatched.id);
+  }
+  return result_response(std::move(std::get<Json>(dispatched.outcome)), dispatched.id);
+}
+
+std::optional<Json> handle_request(const Json& request, const Dispatcher& dispatch) {
+  Dispatched dispatched = dispatch_request(request, dispatch);
+  return finish_request(dispatched);
 }
 
 std::optional<std::string> handle_batch(const Json& batch, const Limits& limits,
@@ -104,9 +134,13 @@ std::optional<std::string> handle_batch(const Json& batch, const Limits& limits,
     error.data = Json{{"batchMax", limits.batch_max}};
     return dump(error_response(error, nullptr));
   }
+  // Dispatch every call before finishing any, so deferred work overlaps.
+  std::vector<Dispatched> dispatched;
+  dispatched.reserve(batch.size());
+  for (const Json& request : batch) dispatched.push_back(dispatch_request(request, dispatch));
   Json responses = Json::array();
-  for (const Json& request : batch) {
-    if (auto response = handle_request(request, dispatch)) responses.push_back(*response);
+  for (Dispatched& call : dispatched) {
+    if (auto response = finish_request(call)) responses.push_back(std::move(*response));
   }
   if (responses.empty()) return std::nullopt;
   return dump(responses);

@@ -18,10 +18,13 @@
 //   - a notification gets no response, even when it fails; a body holding only
 //     notifications gets none at all (handle_body returns nullopt)
 //   - a Dispatcher that throws yields -32603 for that call only
+//   - a call may answer Deferred (work handed elsewhere, e.g. a transaction to the node's
+//     event loop): in a batch every call is dispatched first, in batch order, and the
+//     deferred ones are finished afterwards, in batch order, so their waits overlap
 // Members other than jsonrpc/method/params/id are ignored, as most servers do.
 //
-// Thread-safety: pure functions; the Dispatcher is called on the caller's thread, once per
-// valid call, in batch order.
+// Thread-safety: pure functions; the Dispatcher and every Deferred::finish are called on the
+// caller's thread, once per valid call, in batch order.
 #pragma once
 
 #include <cstddef>
@@ -50,8 +53,15 @@ struct Error {
   Json data;  // omitted from the response when null
 };
 
-// What a method returns: its result, or an error.
-using Outcome = std::variant<Json, Error>;
+// A method's final answer: its result, or an error.
+using Answer = std::variant<Json, Error>;
+// A method that started its work and answers later: `finish` waits for the answer (bounded
+// by the method) and is called exactly once. It may throw (-32603 for that call only).
+struct Deferred {
+  std::function<Answer()> finish;
+};
+// What a method returns: its result, an error, or a deferred answer.
+using Outcome = std::variant<Json, Error, Deferred>;
 
 struct Call {
   const std::string& method;

@@ -119,6 +119,11 @@ class Mempool {
   const ledger::SignedTransaction* find(const Hash& tx_hash) const;
   bool contains(const Hash& tx_hash) const { return by_hash_.contains(tx_hash); }
 
+  // True when some sender's lowest pending nonce is its next committed nonce: a tx the next
+  // block can carry, so a correct primary has something to order. Txs waiting behind a
+  // nonce gap do not count (no primary can propose them, so they must not start view
+  // changes). O(senders) in the worst case, O(1) when the oldest sender can go.
+  bool has_executable() const;
   size_t size() const { return entries_.size(); }
   size_t bytes() const { return bytes_; }
   size_t in_flight() const { return entries_.size() - idle_.size(); }

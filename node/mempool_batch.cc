@@ -21,6 +21,13 @@ bool Mempool::eligible(const Entry& entry) const {
   return previous != sender.by_nonce.end() && entries_.at(previous->second).in_flight;
 }
 
+bool Mempool::has_executable() const {
+  for (const auto& [address, sender] : senders_) {
+    if (sender.by_nonce.begin()->first == sender.account.nonce) return true;
+  }
+  return false;
+}
+
 bool Mempool::take_one(Arrival arrival, BatchBuilder* builder) {
   const Entry& entry = entries_.at(arrival);
   const size_t tx_bytes = entry.tx.bytes.size();

@@ -10,7 +10,8 @@
 // The loop ticks the replica every tick_ms with Unix-ms time and drains each Ready in the
 // replica's duty order: persist (consensus store, one synced transaction), send (transport),
 // apply committed blocks in order (one ledger transaction each; mempool; on_executed), hand
-// validation requests to the verification pool, advance. Then it proposes (adaptive
+// validation requests to the verification pool, serve peers' catch-up requests from the
+// ledger, advance. Then it proposes (adaptive
 // batching, never an empty block) and gossips newly accepted client transactions.
 //
 // Lifecycle: open() -> start() -> run() on a thread of the caller's choosing; to stop,
@@ -120,6 +121,11 @@ class Node {
   void publish_status();
   void drain_after_stop();
 
+  // Catch-up (node_catch_up.cc).
+  void serve(const consensus::ServeRequest& request);
+  void note_catch_up(const std::vector<consensus::CommittedBlock>& committed);
+  void watch_catch_up();
+
   // Transactions (node_txs.cc).
   void on_submit(SubmitEvent& event);
   void on_peer_txs(PeerTxsEvent& event);
@@ -157,7 +163,10 @@ class Node {
   // (mempool size, committed height) when take_batch last found nothing eligible (every
   // idle tx behind a nonce gap): no point scanning again until either changes.
   std::optional<std::pair<size_t, uint64_t>> nothing_eligible_;
-  uint64_t view_ = 0;  // the replica's view when the loop last looked
+  uint64_t view_ = 0;             // the replica's view when the loop last looked
+  bool view_changing_ = false;    // and whether it was still waiting for that view's NEW-VIEW
+  bool catching_up_ = false;      // whether the replica was fetching committed blocks
+  uint32_t catch_up_source_ = 0;  // sender of the last catch-up response stepped
   std::vector<bool> peer_up_;
   std::chrono::steady_clock::time_point peers_checked_{};
   std::mutex services_mutex_;

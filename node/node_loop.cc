@@ -46,6 +46,7 @@ Status Node::run() {
     }
     result = drain_ready();
     watch_view();
+    watch_catch_up();
     gossip();
     publish_status();
   }
@@ -60,6 +61,7 @@ void Node::handle(NodeEvent& event, bool* stop) {
       [&](auto& e) {
         using E = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<E, PeerMessageEvent>) {
+          if (e.message.kind == consensus::MessageKind::kCatchUpResponse) catch_up_source_ = e.from;
           replica_->step(e.message);
         } else if constexpr (std::is_same_v<E, PeerTxsEvent>) {
           on_peer_txs(e);
@@ -116,13 +118,15 @@ Status Node::drain_ready() {
 Status Node::process(consensus::Ready& ready) {
   PHALANX_RETURN_IF_ERROR(persist(ready.to_persist));  // 1. durable before anything leaves
   send(ready.messages);                                // 2.
+  // 3. In height order. Blocks fetched by catch-up arrive here too, their commit
+  // certificate verified by the replica; their tx signatures are not checked again (a
+  // quorum validated them), and they are applied exactly like the others.
+  note_catch_up(ready.committed);
   for (const consensus::CommittedBlock& committed : ready.committed) {
-    PHALANX_RETURN_IF_ERROR(apply(committed));  // 3. in height order
+    PHALANX_RETURN_IF_ERROR(apply(committed));
   }
-  request_validations(std::move(ready.validation_requests));  // 4.
-  // 5. Catch-up (consensus part 2) will ask for blocks through fetch_requests: they become
-  // fetch frames (node/wire.h reserves kinds 3 and 4) to the named peer, whose replies go
-  // to the replica. Part 1's replica never emits them, so there is nothing to serve yet.
+  request_validations(std::move(ready.validation_requests));                           // 4.
+  for (const consensus::ServeRequest& request : ready.serve_requests) serve(request);  // 5.
   return Status::ok();
 }
 
@@ -220,6 +224,9 @@ void Node::retry_validations() {
 }
 
 void Node::on_tick(uint64_t now_ms) {
+  // PBFT's view-change timer waits on the requests the node holds: a tx the next block
+  // could carry that no primary orders is the sign of a faulty one.
+  replica_->note_pending_request(mempool_->has_executable());
   replica_->tick(now_ms);
   retry_validations();
   if (Clock::now() - peers_checked_ >= kPeerCheckInterval) {
@@ -247,10 +254,17 @@ void Node::watch_peers() {
 // every transaction becomes eligible again; propose() leaves out any still in a block.
 void Node::watch_view() {
   const uint64_t view = replica_->view();
-  if (view == view_) return;
+  const bool changing = replica_->view_changing();
+  if (view == view_ && changing == view_changing_) return;
+  if (view != view_) {
+    mempool_->release_all_in_flight();
+    log_->info("view change to view {}, primary {}{}", view, replica_->primary(),
+               changing ? " (waiting for its NEW-VIEW)" : "");
+  } else if (!changing) {
+    log_->info("entered view {}, primary {}", view, replica_->primary());
+  }
   view_ = view;
-  mempool_->release_all_in_flight();
-  log_->warn("entered view {} (primary {})", view, replica_->primary());
+  view_changing_ = changing;
 }
 
 void Node::publish_status() {
@@ -260,7 +274,7 @@ void Node::publish_status() {
   status.view = replica_->view();
   status.primary = replica_->primary();
   status.mempool_size = mempool_->size();
-  status.syncing = false;  // catch-up arrives with consensus part 2
+  status.syncing = replica_->catching_up();
   board_.publish(status);
 }
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -96,6 +97,13 @@ class RpcBackend {
   // The RPC layer has decoded the bytes and hashed them; the backend checks everything
   // else (chain id, fee, nonce, balance, room, signature), admits and gossips.
   virtual Submission submit_transaction(const ledger::SignedTransaction& tx) = 0;
+  // sendTransaction in two steps, so the submissions of one batch overlap: start the work
+  // and hand the transaction over now, and return what waits (bounded) for its answer; the
+  // RPC layer calls that exactly once, on the same thread. The default does all the work
+  // in the wait.
+  virtual std::function<Submission()> begin_submit(const ledger::SignedTransaction& tx) {
+    return [this, tx] { return submit_transaction(tx); };
+  }
   virtual Result<std::optional<TxInfo>> transaction(const crypto::Hash& hash) = 0;
   // Empty beyond the tip.
   virtual Result<std::optional<BlockInfo>> block(uint64_t height) = 0;

@@ -64,13 +64,17 @@ Outcome send_transaction(RpcBackend& backend, const Args& args) {
   auto parsed = rpc::transaction_param(*args[0], "tx");
   if (auto* error = std::get_if<Error>(&parsed)) return *error;
   const ledger::SignedTransaction& tx = std::get<ledger::SignedTransaction>(parsed);
-  const Submission submission = backend.submit_transaction(tx);
-  const std::string hash = crypto::to_hex(tx.hash);
-  if (submission.error == AdmissionError::kNone) return Json(hash);
-  std::string message = submission.message.empty()
-                            ? std::string(admission_error_text(submission.error))
-                            : submission.message;
-  return Error{rpc_code(submission.error), std::move(message), Json{{"hash", hash}}};
+  // Deferred: in a batch every transaction is handed over before any answer is awaited.
+  std::function<Submission()> wait = backend.begin_submit(tx);
+  std::string hash = crypto::to_hex(tx.hash);
+  return jsonrpc::Deferred{[wait = std::move(wait), hash = std::move(hash)]() -> jsonrpc::Answer {
+    const Submission submission = wait();
+    if (submission.error == AdmissionError::kNone) return Json(hash);
+    std::string message = submission.message.empty()
+                              ? std::string(admission_error_text(submission.error))
+                              : submission.message;
+    return Error{rpc_code(submission.error), std::move(message), Json{{"hash", hash}}};
+  }};
 }
 
 Outcome get_transaction(RpcBackend& backend, const Args& args) {

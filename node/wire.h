@@ -9,8 +9,9 @@
 //   kind 2    transaction batch:  body := count:u16 (1..wire_tx_batch_txs_max)
 //                                         count x (tx_len:u16 transaction)
 //                                         at most wire_tx_batch_bytes_max bytes
-//   kinds 3, 4 are reserved for block fetch requests and replies (catch-up, consensus part
-//   2); they and every other kind are rejected today.
+//   every other kind is rejected. STATUS, catch-up requests and responses and NEW-VIEW
+//   requests are consensus messages (kind 1); message_bytes_max covers the largest, a
+//   catch-up response (a whole block and its commit certificate).
 //
 // Integers are big-endian (crypto/bytes.h). Decoding rejects unknown kinds, empty or
 // oversized batches, transactions that do not decode (ledger/transaction.h, strict), and

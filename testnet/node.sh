@@ -13,7 +13,7 @@ action="" index=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) [ $# -ge 2 ] || usage_error "--dir needs a path"; dir=$2; shift ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     stop|kill|start|pause|resume) [ -z "$action" ] || usage_error "one action at a time"; action=$1 ;;
     *)
       case "$1" in ''|*[!0-9]*) usage_error "unknown argument '$1' (try --help)" ;; esac
@@ -31,7 +31,7 @@ case "$action" in
   kill)
     pid_alive "$pid" || die "node $index is not running"
     kill -KILL "$pid"; while pid_alive "$pid"; do sleep 0.05; done
-    rm -f "$(node_pid_file "$dir" "$index")"; echo "node $index killed (pid $pid)" ;;
+    set_node_pid "$dir" "$index" 0; echo "node $index killed (pid $pid)" ;;
   start)
     pid_alive "$pid" && die "node $index is already running (pid $pid)"
     start_node "$dir" "$index"; echo "node $index started (pid $(node_pid "$dir" "$index"))" ;;

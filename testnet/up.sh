@@ -8,25 +8,26 @@
 #   --base-port P   node i listens for peers on P+2i and for JSON-RPC on P+2i+1 (default 26600)
 #   --reset         wipe DIR first (all its nodes must be stopped)
 #
-# Installs missing Debian packages, builds build/bin/*, generates validator keys, genesis and
-# configs (first run), starts every node in the background and waits until each answers
-# getHealth and sees all N-1 peers. On a DIR whose nodes are all stopped it restarts them from
-# their data. Refuses while any node of DIR is running.
+# Installs missing Debian packages, builds build/bin/phalanxd and phalanx-wallet, generates
+# validator keys, genesis and configs (first run), starts every node in the background and
+# waits until each answers getHealth and sees all N-1 peers. On a DIR whose nodes are all
+# stopped it restarts them from their data. Refuses while any node of DIR is running.
+# PHALANX_BIN_DIR=DIR: use the binaries in DIR; no install, no build. See docs/testnet.md.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
-cd "$TESTNET_ROOT"
 
 n=4
-dir=./testnet/data
+n_given=0
+dir=$TESTNET_ROOT/testnet/data
 base_port=26600
 reset=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    -n) [ $# -ge 2 ] || usage_error "-n needs a number"; n=$2; shift ;;
+    -n) [ $# -ge 2 ] || usage_error "-n needs a number"; n=$2; n_given=1; shift ;;
     --dir) [ $# -ge 2 ] || usage_error "--dir needs a path"; dir=$2; shift ;;
     --base-port) [ $# -ge 2 ] || usage_error "--base-port needs a port"; base_port=$2; shift ;;
     --reset) reset=1 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage_error "unknown option '$1' (try --help)" ;;
   esac
   shift
@@ -37,8 +38,10 @@ case "$base_port" in ''|*[!0-9]*) usage_error "--base-port must be a port number
 [ "$base_port" -ge 1024 ] && [ $((base_port + 2 * n)) -le 65535 ] ||
   usage_error "--base-port must leave room for $n nodes between 1024 and 65535"
 
-mkdir -p "$dir"
+# A relative --dir is relative to where the user ran up.sh, as for the other scripts.
+mkdir -p "$dir" || die "cannot create the testnet directory $dir"
 dir=$(cd "$dir" && pwd)
+cd "$TESTNET_ROOT"
 
 # Refuse while any node of DIR runs.
 if [ -f "$dir/testnet.json" ]; then
@@ -50,24 +53,46 @@ if [ -f "$dir/testnet.json" ]; then
   done
 fi
 
-echo "[up] checking packages"
-./tests/install-deps.sh
-echo "[up] building (Release) into build/"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j "$(nproc 2>/dev/null || echo 2)"
-if [ ! -x "$PHALANXD" ]; then
-  die "not yet: this version of Phalanx does not build the node binary ($PHALANXD); the libraries, wallet and tests are ready (./tests/run.sh)"
-fi
-[ -x "$WALLET" ] || die "the build did not produce $WALLET"
-
+# Never wipe or write into a directory that holds anything but a testnet's own files.
+foreign=$(find "$dir" -mindepth 1 -maxdepth 1 ! -name 'node[0-9]*' ! -name wallet \
+  ! -name faucet.pass ! -name genesis.json ! -name 'testnet.json*' -printf '%f ' | head -c 200)
+[ -z "$foreign" ] || die "$dir holds files that are not a testnet's ($foreign); choose an empty or new --dir"
 if [ "$reset" -eq 1 ]; then
   echo "[up] --reset: wiping $dir"
-  rm -rf "${dir:?}"/*
+  find "$dir" -mindepth 1 -delete
+  [ -z "$(ls -A "$dir")" ] || die "could not empty $dir"
+elif [ ! -f "$dir/testnet.json" ] && [ -n "$(ls -A "$dir")" ]; then
+  die "$dir holds an unfinished testnet (no testnet.json); run again with --reset"
 fi
 
+if [ -n "${PHALANX_BIN_DIR:-}" ]; then
+  echo "[up] using the binaries in $BIN_DIR (PHALANX_BIN_DIR); not installing or building"
+else
+  echo "[up] checking packages"
+  ./tests/install-deps.sh
+  echo "[up] building phalanxd and phalanx-wallet (Release) into build/"
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build -j "$(nproc 2>/dev/null || echo 2)" --target phalanxd phalanx-wallet
+fi
+[ -x "$PHALANXD" ] || die "no node binary at $PHALANXD"
+[ -x "$WALLET" ] || die "no wallet binary at $WALLET"
+
+# Ports: a clear refusal now beats a node dying on "address in use" later.
 if [ -f "$dir/testnet.json" ]; then
+  ports=$(json_get "$dir/testnet.json" '" ".join(str(x[k].rsplit(":", 1)[1]) for x in d["nodes"] for k in ("p2p", "rpc"))')
+else
+  ports=$(seq "$base_port" $((base_port + 2 * n - 1)))
+fi
+# shellcheck disable=SC2086 # one argument per port
+"$PYTHON" "$TESTNET_ROOT/testnet/lib/nodes.py" ports-free $ports ||
+  die "another program (or testnet) uses that port; pick another --base-port (with --reset for an existing DIR)"
+
+if [ -f "$dir/testnet.json" ]; then
+  if [ "$n_given" -eq 1 ] && [ "$n" != "$(node_count "$dir")" ]; then
+    die "$dir already holds a testnet of $(node_count "$dir") nodes; use --reset to make one of $n"
+  fi
   n=$(node_count "$dir")
-  echo "[up] restarting the $n stopped nodes of $dir from their data"
+  echo "[up] restarting the $n stopped nodes of $dir from their data (--reset starts afresh)"
 else
   "$TESTNET_ROOT/testnet/lib/generate.sh" "$dir" "$n" "$base_port"
 fi
@@ -77,7 +102,7 @@ for ((i = 0; i < n; i++)); do
   echo "[up] node $i started (pid $(node_pid "$dir" "$i"))"
 done
 
-"$TESTNET_ROOT/testnet/lib/wait_ready.sh" "$dir" 90
+"$PYTHON" "$TESTNET_ROOT/testnet/lib/nodes.py" wait "$dir" 90 || exit 1
 
 faucet=$(json_get "$dir/testnet.json" 'd["faucet"]["address"]')
 rpc0=$(node_rpc_url "$dir" 0)
@@ -86,12 +111,15 @@ echo "Testnet of $n validators is up ($dir)."
 for ((i = 0; i < n; i++)); do echo "  node $i  RPC $(node_rpc_url "$dir" "$i")"; done
 cat <<TXT
 
-Try it (copy and paste):
+Try it (copy and paste; the first command asks for a new password twice and keeps the key
+in ~/.phalanx/keystore; skip it if you already have an 'alice'):
   export PHALANX_RPC=$rpc0
-  build/bin/phalanx-wallet --keystore ~/.phalanx/keystore new alice
-  build/bin/phalanx-wallet --keystore $dir/wallet --password-file $dir/faucet.pass \\
-      send --from faucet --to \$(build/bin/phalanx-wallet --keystore ~/.phalanx/keystore address alice) --amount 1000 --wait
-  build/bin/phalanx-wallet --keystore ~/.phalanx/keystore balance alice
+  $WALLET new alice
+  $WALLET --keystore $dir/wallet --password-file $dir/faucet.pass send --from faucet --to \$($WALLET address alice) --amount 1000 --wait
+  $WALLET balance alice
 
-Faucet: $faucet    Status: testnet/status.sh --dir $dir    Stop: testnet/down.sh --dir $dir
+Faucet: $faucet
+Status: testnet/status.sh --dir $dir
+Faults: testnet/node.sh {stop|kill|start|pause|resume} I --dir $dir
+Stop:   testnet/down.sh --dir $dir
 TXT

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the testnet scripts. Sourced, not run.
 # Layout of a testnet DIR:
 #   DIR/testnet.json          what up.sh wrote (contract: chain_id, n, f, quorum, nodes, faucet)
@@ -5,17 +6,23 @@
 #   DIR/nodeI/                node I's home (config.json, node.key, genesis.json, data/, node.log)
 #   DIR/nodeI/pid             the running process id (absent when stopped by these scripts)
 #   DIR/wallet/, DIR/faucet.pass   the faucet keystore and its password
+#
+# PHALANX_BIN_DIR (optional) names a directory holding already-built phalanxd and
+# phalanx-wallet (e.g. a sanitizer tree's bin/); up.sh then neither installs nor builds.
 
 TESTNET_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PHALANXD="$TESTNET_ROOT/build/bin/phalanxd"
-WALLET="$TESTNET_ROOT/build/bin/phalanx-wallet"
+BIN_DIR=${PHALANX_BIN_DIR:-$TESTNET_ROOT/build/bin}
+PHALANXD="$BIN_DIR/phalanxd"
+WALLET="$BIN_DIR/phalanx-wallet"
+# Debian's interpreter when present: a version manager's shim (pyenv) costs seconds per call.
+if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 usage_error() { echo "$(basename "$0"): $*" >&2; exit 2; }
 
 # json_get FILE EXPR: evaluates a Python expression over the parsed document `d`.
 json_get() {
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+  "$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
 node_count() { json_get "$1/testnet.json" 'd["n"]'; }
@@ -24,7 +31,7 @@ node_pid_file() { echo "$1/node$2/pid"; }
 # node_pid DIR I: the recorded pid, or nothing.
 node_pid() {
   local f; f=$(node_pid_file "$1" "$2")
-  [ -f "$f" ] && cat "$f"
+  if [ -f "$f" ]; then cat "$f"; fi
 }
 
 # pid_alive PID: true when PID runs and is a phalanxd (not a recycled pid).
@@ -36,11 +43,16 @@ pid_alive() {
 
 node_alive() { pid_alive "$(node_pid "$1" "$2")"; }
 
-# set_node_pid DIR I PID: records the pid in nodeI/pid and in testnet.json.
+# set_node_pid DIR I PID: records the pid in nodeI/pid and in testnet.json; PID 0 means
+# stopped (the pid file is removed and testnet.json says "pid": 0).
 set_node_pid() {
   local dir=$1 i=$2 pid=$3
-  echo "$pid" >"$(node_pid_file "$dir" "$i")"
-  python3 - "$dir/testnet.json" "$i" "$pid" <<'PY'
+  if [ "$pid" = 0 ]; then
+    rm -f "$(node_pid_file "$dir" "$i")"
+  else
+    echo "$pid" >"$(node_pid_file "$dir" "$i")"
+  fi
+  "$PYTHON" - "$dir/testnet.json" "$i" "$pid" <<'PY'
 import json, os, sys
 path, i, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 d = json.load(open(path))
@@ -76,27 +88,7 @@ stop_node() {
       while pid_alive "$pid"; do sleep 0.05; done
     fi
   fi
-  rm -f "$(node_pid_file "$dir" "$i")"
-}
-
-# rpc URL METHOD [PARAMS_JSON]: one JSON-RPC call; prints the raw response.
-rpc() {
-  local url=$1 method=$2 params=${3:-[]}
-  curl -s --max-time 2 -H 'Content-Type: application/json' \
-    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$method\",\"params\":$params}" "$url"
-}
-
-# rpc_result URL METHOD [PARAMS] [FIELD]: the result (or result[FIELD]) or nothing on error.
-rpc_result() {
-  local out; out=$(rpc "$1" "$2" "${3:-[]}") || return 1
-  python3 -c 'import json,sys
-try:
-    r = json.loads(sys.argv[1])["result"]
-except Exception:
-    sys.exit(1)
-f = sys.argv[2]
-v = r[f] if f else r
-print(json.dumps(v) if isinstance(v, (dict, list)) else ("true" if v is True else "false" if v is False else v))' "$out" "${4:-}"
+  set_node_pid "$dir" "$i" 0
 }
 
 node_rpc_url() { json_get "$1/testnet.json" "d['nodes'][$2]['rpc']"; }

@@ -21,14 +21,14 @@ echo "[up] creating the faucet key in $dir/wallet"
 od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$dir/faucet.pass"
 chmod 600 "$dir/faucet.pass"
 faucet=$("$WALLET" --keystore "$dir/wallet" --password-file "$dir/faucet.pass" --json new faucet |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["address"])')
+  "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["address"])')
 
 # Supply: the faucet holds most of it; JSON-safe (< 2^53).
 "$PHALANXD" genesis --out "$dir/genesis.json" --chain-id "$chain_id" "${validators[@]}" \
   --alloc "$faucet=1000000000000000" >/dev/null
 for ((i = 0; i < n; i++)); do cp "$dir/genesis.json" "$dir/node$i/genesis.json"; done
 
-python3 - "$dir" "$n" "$f" "$quorum" "$chain_id" "$base_port" "$faucet" <<'PY'
+"$PYTHON" - "$dir" "$n" "$f" "$quorum" "$chain_id" "$base_port" "$faucet" <<'PY'
 import json, sys
 d, n, f, q, chain, base, faucet = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], int(sys.argv[6]), sys.argv[7]
 doc = {"chain_id": chain, "n": n, "f": f, "quorum": q,

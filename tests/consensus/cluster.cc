@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "consensus/catch_up.h"
 #include "crypto/hash.h"
 
 namespace phalanx::consensus::testing {
@@ -134,9 +135,23 @@ bool Cluster::drain(uint32_t index) {
         node.held_validations.push_back(request);
       }
     }
+    for (const ServeRequest& request : ready.serve_requests) serve(index, request);
     node.replica->advance(ready);
   }
   return any;
+}
+
+// The caller's half of catch-up: committed blocks and certificates from the toy ledger.
+void Cluster::serve(uint32_t index, const ServeRequest& request) {
+  TestNode& node = nodes_[index];
+  for (uint64_t height = request.first; height <= request.last; ++height) {
+    if (height == 0 || height > node.applied.size()) return;
+    const CommittedBlock& block = node.applied[height - 1];
+    Message response = make_catch_up_response(index, block.block, block.certificate);
+    if (tamper_response) tamper_response(index, &response);
+    node.sent.push_back({request.peer, response});
+    queue_.push_back({index, request.peer, response});
+  }
 }
 
 void Cluster::deliver(const Delivery& delivery) {

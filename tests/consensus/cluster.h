@@ -1,9 +1,9 @@
 // A tiny deterministic harness for consensus unit tests: n replicas with real Ed25519 keys,
 // a FIFO message pump (every message goes through the codec's encode/decode), per-replica
 // in-memory "disk" fed by Ready::to_persist, a toy ledger (root after h = H(root after h-1 ||
-// block hash)), and helpers to forge validly signed messages. No threads, no clocks: time
-// only moves through advance_time().
-// Thread-safety: none (one test thread).
+// block hash)) that also serves Ready::serve_requests (catch-up), and helpers to forge validly
+// signed messages. No threads, no clocks: time only moves through advance_time(). Thread-safety:
+// none (one test thread).
 #pragma once
 
 #include <cstdint>
@@ -87,6 +87,10 @@ class Cluster {
   // The verdict for ValidationRequests (nullopt: hold it); unset: valid.
   std::function<std::optional<bool>(uint32_t node, const ValidationRequest&)> validate;
 
+  // Rewrites a catch-up response node `server` is about to send (a Byzantine server); unset:
+  // honest.
+  std::function<void(uint32_t server, Message* response)> tamper_response;
+
   // Queues a message for delivery to `to` as if `message.from` sent it.
   void inject(uint32_t to, const Message& message);
   Message sign_vote(uint32_t from, MessageKind kind, uint64_t view, uint64_t height,
@@ -110,6 +114,7 @@ class Cluster {
 
  private:
   void deliver(const Delivery& delivery);
+  void serve(uint32_t index, const ServeRequest& request);
   void apply(uint32_t index, const CommittedBlock& block);
   std::unique_ptr<Replica> make_replica(uint32_t index) const;
 

@@ -128,7 +128,7 @@ TEST(Envelope, RejectsMalformedInput) {
   version[0] = 2;
   expect_rejected(version, "unknown version");
   Bytes kind = good;
-  kind[1] = 9;
+  kind[1] = static_cast<uint8_t>(MessageKind::kNewViewRequest) + 1;
   expect_rejected(kind, "unknown kind");
 }
 

@@ -23,11 +23,12 @@ size_t count_kind(const TestNode& node, MessageKind kind) {
 
 TEST(ViewChangeTimer, StartsWithAPendingRequestDoublesAndIsCappedAt8x) {
   Cluster cluster;
-  cluster.drop = [](const Delivery&) { return true; };  // no view change can complete
-  Replica& replica = cluster.replica(1);
+  // No NEW-VIEW ever arrives, so every view change after the first one fails.
+  cluster.drop = [](const Delivery& d) { return d.message.kind == MessageKind::kNewView; };
+  Replica& replica = cluster.replica(2);
   cluster.advance_time(100);
-  EXPECT_EQ(count_kind(cluster.node(1), MessageKind::kViewChange), 0u);
-  replica.note_pending_request(true);
+  EXPECT_EQ(count_kind(cluster.node(2), MessageKind::kViewChange), 0u);
+  note_pending_everywhere(cluster);
   cluster.advance_time(0);  // the timer starts now
   cluster.advance_time(kTimeout - 1);
   EXPECT_EQ(replica.view(), 0u);
@@ -35,17 +36,36 @@ TEST(ViewChangeTimer, StartsWithAPendingRequestDoublesAndIsCappedAt8x) {
   cluster.pump();
   EXPECT_EQ(replica.view(), 1u);
   EXPECT_TRUE(replica.view_changing());
-  EXPECT_EQ(count_kind(cluster.node(1), MessageKind::kViewChange), 1u);
+  EXPECT_EQ(count_kind(cluster.node(2), MessageKind::kViewChange), 1u);
   // Each failed view doubles the timeout: 2x, 4x, 8x, then stays at 8x.
   const uint64_t waits[] = {2 * kTimeout, 4 * kTimeout, 8 * kTimeout, 8 * kTimeout};
   uint64_t expected_view = 1;
   for (uint64_t wait : waits) {
     cluster.advance_time(wait - 1);
+    cluster.pump();
     EXPECT_EQ(replica.view(), expected_view);
     cluster.advance_time(1);
+    cluster.pump();
     EXPECT_EQ(replica.view(), ++expected_view);
   }
   EXPECT_EQ(replica.counters().view_change_timeouts, 5u);
+}
+
+// PBFT §4.5.2: alone, a replica waiting for a NEW-VIEW does not move on to further views; it
+// keeps asking for the one it is in until a quorum joins it.
+TEST(ViewChangeTimer, WaitsForAQuorumBeforeMovingFurther) {
+  Cluster cluster;
+  cluster.drop = [](const Delivery&) { return true; };
+  Replica& replica = cluster.replica(1);
+  replica.note_pending_request(true);
+  cluster.advance_time(0);
+  cluster.advance_time(kTimeout);
+  EXPECT_EQ(replica.view(), 1u);
+  for (int i = 0; i < 20; ++i) cluster.advance_time(kTimeout);
+  cluster.pump();
+  EXPECT_EQ(replica.view(), 1u);
+  EXPECT_TRUE(replica.view_changing());
+  EXPECT_EQ(replica.counters().view_change_timeouts, 1u);
 }
 
 TEST(ViewChangeTimer, DoesNotRunWhileNothingIsPending) {
@@ -295,6 +315,72 @@ TEST(ViewChange, RestartDuringAndAfterAViewChange) {
   cluster.propose_at(cluster.replica(2).primary(), cluster.make_txs(1));
   cluster.pump();
   EXPECT_EQ(cluster.node(2).applied.size(), 1u);
+}
+
+// A primary's proposal that never prepared is not re-proposed; when the primary's turn comes
+// again (view 4 of 4 replicas) it proposes after the committed height, not after that lost
+// proposal (whose parent link it no longer holds).
+TEST(ViewChange, PrimaryProposesAgainAfterItsLostProposal) {
+  Cluster cluster;
+  cluster.drop = [](const Delivery& d) {
+    return d.message.kind == MessageKind::kPrePrepare && d.message.view == 0;
+  };
+  cluster.propose(cluster.make_txs(1));
+  cluster.pump();
+  note_pending_everywhere(cluster);
+  cluster.advance_time(0);
+  // Views 1, 2 and 3 each time out (2x, 4x, 8x the base) with nothing proposed.
+  for (int step = 0; step < 40 && cluster.replica(0).view() < 4; ++step) {
+    cluster.advance_time(kTimeout / 2);
+    cluster.pump();
+  }
+  ASSERT_EQ(cluster.replica(0).view(), 4u);
+  ASSERT_FALSE(cluster.replica(0).view_changing());
+  ASSERT_EQ(cluster.replica(0).committed_height(), 0u);
+  ASSERT_TRUE(cluster.replica(0).can_propose());
+  cluster.propose(cluster.make_txs(1));
+  cluster.pump();
+  for (uint32_t i = 0; i < cluster.n(); ++i) EXPECT_EQ(cluster.node(i).applied.size(), 1u);
+}
+
+// Replicas 1 and 2 prepared block 1 in view 0, then restarted while changing to view 1: their
+// log keeps only the current view's entries, so the body comes from the prepared record.
+// Without it nobody up could supply the re-proposed body (replica 3 never saw it, the old
+// primary is down) and view 1 could not commit.
+TEST(ViewChange, PreparedBodySurvivesARestartIntoTheNextView) {
+  Cluster cluster;
+  cluster.drop = [](const Delivery& d) {
+    if (d.message.kind == MessageKind::kCommit) return true;
+    if (d.message.kind == MessageKind::kPrePrepare && d.to == 3) return true;
+    return d.message.kind == MessageKind::kPrepare && (d.to == 0 || d.to == 3);
+  };
+  cluster.propose(cluster.make_txs(2));
+  cluster.pump();
+  const Hash digest = cluster.node(0).sent.front().message.digest;
+  ASSERT_EQ(count_sent(cluster.node(1), MessageKind::kCommit, 1, digest), 1u);  // prepared
+  cluster.node(0).up = false;
+  // Replica 1, view 1's primary, cannot gather the VIEW-CHANGEs before the restarts.
+  cluster.drop = [](const Delivery& d) {
+    return d.message.kind == MessageKind::kViewChange && d.to == 1;
+  };
+  note_pending_everywhere(cluster);
+  cluster.advance_time(0);
+  cluster.advance_time(kTimeout);
+  cluster.pump();
+  for (uint32_t i = 1; i < cluster.n(); ++i) ASSERT_TRUE(cluster.replica(i).view_changing());
+  cluster.restart(1);
+  cluster.restart(2);
+  cluster.drop = [](const Delivery& d) { return d.to == 0; };
+  for (int period = 0; period < 3; ++period) {
+    cluster.advance_time(cluster.config_for(1).retransmit_ms);
+    cluster.pump();
+  }
+  for (uint32_t i = 1; i < cluster.n(); ++i) {
+    EXPECT_EQ(cluster.replica(i).view(), 1u);
+    ASSERT_EQ(cluster.node(i).applied.size(), 1u) << "replica " << i;
+    EXPECT_EQ(cluster.applied_hash(i, 1), digest);
+  }
+  EXPECT_EQ(cluster.replica(1).counters().bodies_fetched, 0u);  // its own record had it
 }
 
 }  // namespace

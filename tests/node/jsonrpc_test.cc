@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace phalanx::node::jsonrpc {
 namespace {
@@ -214,6 +215,41 @@ TEST_F(EnvelopeTest, MixedBatchAnswersEveryNonNotificationInOrder) {
   expect_error(responses[2], -32000, "5");
   EXPECT_EQ(responses[3]["id"], 9);
   EXPECT_EQ(dispatched_, 4);  // the notification ran too
+}
+
+// sendTransaction's shape: each call starts work and answers later. A batch dispatches
+// every call before finishing any, answers in batch order, and a finish that throws is an
+// internal error for that call only; a deferred notification is finished but not answered.
+TEST(DeferredCalls, BatchDispatchesAllBeforeFinishingAnyInOrder) {
+  std::vector<std::string> trace;
+  const Dispatcher deferring = [&](const Call& call) -> Outcome {
+    trace.push_back("dispatch " + call.method);
+    const std::string method = call.method;
+    return Deferred{[&trace, method]() -> Answer {
+      trace.push_back("finish " + method);
+      if (method == "throw") throw std::runtime_error("late boom");
+      return Json(method);
+    }};
+  };
+  const auto body = handle_body(
+      R"([{"jsonrpc":"2.0","method":"a","id":1},{"jsonrpc":"2.0","method":"throw","id":2},
+          {"jsonrpc":"2.0","method":"n"},{"jsonrpc":"2.0","method":"b","id":3}])",
+      Limits{}, deferring);
+  ASSERT_TRUE(body.has_value());
+  const Json responses = Json::parse(*body);
+  ASSERT_EQ(responses.size(), 3u) << responses;
+  EXPECT_EQ(responses[0], (Json{{"jsonrpc", "2.0"}, {"result", "a"}, {"id", 1}}));
+  EXPECT_EQ(responses[1]["error"]["code"], kInternalError);
+  EXPECT_EQ(responses[1]["id"], 2);
+  EXPECT_EQ(responses[2], (Json{{"jsonrpc", "2.0"}, {"result", "b"}, {"id", 3}}));
+  EXPECT_EQ(trace,
+            (std::vector<std::string>{"dispatch a", "dispatch throw", "dispatch n", "dispatch b",
+                                      "finish a", "finish throw", "finish n", "finish b"}));
+  trace.clear();
+  const auto single = handle_body(R"({"jsonrpc":"2.0","method":"c","id":4})", Limits{}, deferring);
+  ASSERT_TRUE(single.has_value());
+  EXPECT_EQ(Json::parse(*single)["result"], "c");
+  EXPECT_EQ(trace, (std::vector<std::string>{"dispatch c", "finish c"}));
 }
 
 TEST_F(EnvelopeTest, AllNotificationBatchGetsNoResponse) {

@@ -238,6 +238,24 @@ TEST_F(MempoolTest, BatchesAreFifoAndKeepEachSendersNonceOrder) {
   pool.check_invariants();
 }
 
+// What feeds the view-change timer: a gap-blocked tx is not something a primary can order.
+TEST_F(MempoolTest, OnlyTransactionsAtTheNextNonceAreExecutable) {
+  Mempool pool(options);
+  EXPECT_FALSE(pool.has_executable());
+  const auto c2 = tx(2, 2);
+  ASSERT_TRUE(admit(pool, c2).admitted());
+  EXPECT_FALSE(pool.has_executable());
+  const auto c0 = tx(2, 0);
+  ASSERT_TRUE(admit(pool, c0).admitted());
+  EXPECT_TRUE(pool.has_executable());
+  fund(2, 1000, 1);  // c0 committed: c2 waits behind the missing nonce 1 again
+  ASSERT_TRUE(pool.on_block_committed(std::vector<Hash>{c0.hash}, state).is_ok());
+  EXPECT_EQ(pool.size(), 1u);
+  EXPECT_FALSE(pool.has_executable());
+  ASSERT_TRUE(admit(pool, tx(2, 1)).admitted());
+  EXPECT_TRUE(pool.has_executable());
+}
+
 TEST_F(MempoolTest, BatchRespectsCountAndByteLimits) {
   Mempool pool(options);
   std::vector<ledger::SignedTransaction> txs;

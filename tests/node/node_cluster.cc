@@ -141,6 +141,12 @@ crypto::Address test_address(uint8_t tag) {
 }
 
 Cluster::Cluster(ClusterOptions options) : dir_(temp_dir()), faucet_(faucet_key()) {
+  for (uint32_t k = 0; k < options.senders; ++k) {
+    crypto::Seed seed{};
+    seed.fill(0x3c);
+    for (size_t b = 0; b < 4; ++b) seed[b] = static_cast<uint8_t>(k >> (8 * b));
+    senders_.push_back(crypto::SecretKey::from_seed(seed));
+  }
   init_homes(options);
 }
 
@@ -162,6 +168,11 @@ Cluster::~Cluster() {
     EXPECT_EQ(err.find("Sanitizer"), std::string::npos) << "node " << i << ":\n" << err;
     EXPECT_EQ(err.find("runtime error"), std::string::npos) << "node " << i << ":\n" << err;
     EXPECT_EQ(err.find("PHALANX_ASSERT"), std::string::npos) << "node " << i << ":\n" << err;
+  }
+  // PHALANX_KEEP_TEST_HOMES=1 keeps the homes (logs, stores) for a person to read.
+  if (std::getenv("PHALANX_KEEP_TEST_HOMES") != nullptr) {
+    std::printf("kept %s\n", dir_.c_str());
+    return;
   }
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
@@ -186,6 +197,7 @@ void Cluster::init_homes(const ClusterOptions& options) {
     const std::string config = node.home + "/config.json";
     Json json = Json::parse(read_text_file(config));
     json["consensus"]["retransmit_ms"] = options.retransmit_ms;
+    json["consensus"]["view_change_timeout_ms"] = options.view_change_timeout_ms;
     std::ofstream(config) << json.dump(2);
     nodes_.push_back(node);
   }
@@ -206,6 +218,11 @@ void Cluster::write_genesis(const ClusterOptions& options,
       std::to_string(options.checkpoint_interval),
       "--alloc",
       crypto::format_address(faucet_address()) + "=" + std::to_string(faucet_balance_)};
+  for (const crypto::SecretKey& sender : senders_) {
+    args.push_back("--alloc");
+    args.push_back(crypto::format_address(crypto::address_of(sender.public_key())) + "=" +
+                   std::to_string(options.sender_balance));
+  }
   for (const std::string& validator : validators) {
     args.push_back("--validator");
     args.push_back(validator);
@@ -305,6 +322,33 @@ std::optional<Json> Cluster::submit(uint32_t i, const ledger::SignedTransaction&
 ledger::SignedTransaction Cluster::transfer(const crypto::Address& to, uint64_t amount,
                                             uint64_t nonce, uint64_t fee) const {
   return ledger::make_transfer(faucet_, chain_id_, to, amount, fee, nonce);
+}
+
+ledger::SignedTransaction Cluster::transfer_from(uint32_t k, const crypto::Address& to,
+                                                 uint64_t amount, uint64_t nonce,
+                                                 uint64_t fee) const {
+  return ledger::make_transfer(senders_.at(k), chain_id_, to, amount, fee, nonce);
+}
+
+std::optional<size_t> Cluster::submit_batch(uint32_t i,
+                                            const std::vector<ledger::SignedTransaction>& txs) {
+  Json batch = Json::array();
+  for (size_t id = 0; id < txs.size(); ++id) {
+    batch.push_back({{"jsonrpc", "2.0"},
+                     {"id", id},
+                     {"method", "sendTransaction"},
+                     {"params", Json::array({hex_encode(txs[id].bytes)})}});
+  }
+  httplib::Client client("127.0.0.1", nodes_.at(i).rpc_port);
+  client.set_connection_timeout(std::chrono::seconds(2));
+  client.set_read_timeout(std::chrono::seconds(30));
+  auto response = client.Post("/", batch.dump(), "application/json");
+  if (!response || response->status != 200) return std::nullopt;
+  const Json replies = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  if (!replies.is_array()) return std::nullopt;
+  size_t accepted = 0;
+  for (const Json& reply : replies) accepted += reply.contains("result") ? 1 : 0;
+  return accepted;
 }
 
 crypto::Address Cluster::faucet_address() const { return crypto::address_of(faucet_.public_key()); }

@@ -4,7 +4,8 @@
 // starts, signals, kills and restarts the node processes it spawned -- and only those, by
 // pid. JSON-RPC goes over HTTP to each node's port. Every wait polls a condition against a
 // deadline; nothing sleeps to synchronise.
-// Thread-safety: one test thread.
+// Thread-safety: one test thread, except that submit_batch() (which only reads the node's
+// port) may run on several client threads while the test thread waits for them.
 #pragma once
 
 #include <sys/types.h>
@@ -44,6 +45,13 @@ struct ClusterOptions {
   uint32_t checkpoint_interval = 16;
   uint32_t pipeline_depth = 4;
   uint32_t retransmit_ms = 100;  // fast recovery in tests
+  // Short enough that a dead primary costs a test about a second, long enough that a loaded
+  // sanitizer build does not vote out a live one.
+  uint32_t view_change_timeout_ms = 1000;
+  // Funded accounts besides the faucet (account(k), k < senders), each with sender_balance:
+  // load tests need many senders, since the mempool bounds pending txs per sender.
+  uint32_t senders = 0;
+  uint64_t sender_balance = 1'000'000;
 };
 
 struct NodeHandle {
@@ -90,6 +98,13 @@ class Cluster {
   ledger::SignedTransaction transfer(const crypto::Address& to, uint64_t amount, uint64_t nonce,
                                      uint64_t fee = 1) const;
   crypto::Address faucet_address() const;
+  // A transfer from funded account k (ClusterOptions::senders).
+  ledger::SignedTransaction transfer_from(uint32_t k, const crypto::Address& to, uint64_t amount,
+                                          uint64_t nonce, uint64_t fee = 1) const;
+  // Submits `txs` (at most the node's rpc.batch_max) as one JSON-RPC batch request; the
+  // number of sendTransaction calls that returned a result, or nullopt when the node did
+  // not answer.
+  std::optional<size_t> submit_batch(uint32_t i, const std::vector<ledger::SignedTransaction>& txs);
   uint64_t faucet_balance() const { return faucet_balance_; }
 
   // True when the tx is committed on every listed node.
@@ -108,6 +123,7 @@ class Cluster {
   std::string chain_id_ = "node-test";
   std::vector<NodeHandle> nodes_;
   crypto::SecretKey faucet_;
+  std::vector<crypto::SecretKey> senders_;
   uint64_t faucet_balance_ = 1'000'000'000;
 };
 

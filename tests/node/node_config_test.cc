@@ -38,6 +38,10 @@ TEST(NodeConfig, EmptyObjectTakesDefaultsAndRoundTrips) {
   EXPECT_EQ(config->rpc_host, "127.0.0.1");
   EXPECT_EQ(config->p2p_port, 26600);
   EXPECT_EQ(config->min_fee, 1u);
+  EXPECT_EQ(config->view_change_timeout_ms, 1500u);
+  auto off = parse_node_config(R"({"consensus": {"view_change_timeout_ms": 0}})");
+  ASSERT_TRUE(off.is_ok()) << off.message();
+  EXPECT_EQ(off->view_change_timeout_ms, 0u);
   NodeConfig custom;
   custom.p2p_port = 3000;
   custom.min_fee = 0;
@@ -54,6 +58,8 @@ TEST(NodeConfig, EveryMistakeNamesItsKey) {
   EXPECT_EQ(error_of(R"({"rpc": {"port": 70000}})"), "rpc.port: 70000 is out of range 1..65535");
   EXPECT_EQ(error_of(R"({"rpc": {"prot": 1}})"), "rpc.prot: unknown key");
   EXPECT_EQ(error_of(R"({"mempol": {}})"), "mempol: unknown section");
+  EXPECT_EQ(error_of(R"({"consensus": {"view_change_timeout_ms": 600001}})"),
+            "consensus.view_change_timeout_ms: 600001 is out of range 0..600000");
   EXPECT_EQ(error_of(R"({"log": {"level": "loud"}})").substr(0, 10), "log.level:");
   EXPECT_EQ(error_of(R"({"p2p": {"host": "a b"}})").substr(0, 9), "p2p.host:");
   EXPECT_EQ(error_of(R"({"p2p": {"host": 5}})"), "p2p.host: expected a string");

@@ -151,10 +151,9 @@ TEST(PhalanxdProcess, TwoOfFourStoppedCommitNothingThenResume) {
   cluster.expect_same_chain(all_nodes(4), before + 1);
 }
 
-// Part 1 of consensus has no block fetching: a restarted replica catches up only through
-// the primary re-offering what it missed. Verified here: a backup killed with SIGKILL
-// restores from its home, catches up the block it missed and commits new blocks with the
-// others.
+// A backup killed with SIGKILL restores from its home, gets the block it missed (re-offered
+// by the primary, or by catch-up) and commits new blocks with the others. The idle-chain
+// version that needs catch-up is PhalanxdFaults.BackupRestartedOnAnIdleChainCatchesUp.
 TEST(PhalanxdProcess, KilledBackupRestartsFromItsHomeAndRejoins) {
   Cluster cluster;
   cluster.start_all();

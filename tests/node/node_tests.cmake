@@ -9,6 +9,8 @@ phalanx_add_test(node_tests
 
 if(TARGET phalanxd)
   add_executable(node_process_tests ${CMAKE_CURRENT_SOURCE_DIR}/node_process_test.cc
+                                    ${CMAKE_CURRENT_SOURCE_DIR}/node_fault_test.cc
+                                    ${CMAKE_CURRENT_SOURCE_DIR}/node_load_test.cc
                                     ${CMAKE_CURRENT_SOURCE_DIR}/node_cluster.cc)
   target_link_libraries(node_process_tests PRIVATE phalanx_node GTest::gtest GTest::gtest_main)
   target_compile_definitions(node_process_tests

@@ -84,8 +84,8 @@ TEST(Wire, RejectsMalformedFrames) {
   };
   rejects({}, "empty");
   rejects({9, 0, 1}, "unknown kind");
-  rejects({3}, "fetch kind is reserved");
-  rejects({4, 1, 2}, "blocks kind is reserved");
+  rejects({3}, "kind 3 is not a wire kind");
+  rejects({4, 1, 2}, "kind 4 is not a wire kind");
   rejects({1, 0xde, 0xad}, "garbage consensus envelope");
   rejects({2, 0, 0}, "empty batch");
   Bytes truncated = good;

@@ -79,7 +79,16 @@ std::string_view invariant_name(Invariant invariant) {
 
 Checker::Checker(CheckerConfig config, std::unique_ptr<consensus::Verifier> verifier,
                  const std::set<Hash>* known_txs)
-    : config_(config), verifier_(std::move(verifier)), known_txs_(known_txs) {}
+    : config_(config), verifier_(std::move(verifier)), known_txs_(known_txs) {
+  counted_.assign(config_.validators, config_.liveness_replicas.empty());
+  for (uint32_t replica : config_.liveness_replicas) {
+    PHALANX_ASSERT(replica < config_.validators);
+    counted_[replica] = true;
+  }
+  target_ = config_.liveness_replicas.empty()
+                ? config_.quorum
+                : static_cast<uint32_t>(config_.liveness_replicas.size());
+}
 
 void Checker::fail(Invariant invariant, std::string detail) {
   if (violation_) return;
@@ -191,7 +200,9 @@ void Checker::check_transactions(uint32_t replica, const consensus::CommittedBlo
       fail(Invariant::kDuplicateTx,
            at(replica, height) + " committed a block holding tx " + short_hex(tx.hash) + " twice");
     }
-    if (++tx_replicas_[tx.hash] == config_.quorum) ++txs_at_quorum_;
+    if (replica < counted_.size() && counted_[replica] && ++tx_replicas_[tx.hash] == target_) {
+      ++txs_at_quorum_;
+    }
   }
 }
 

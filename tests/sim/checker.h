@@ -13,7 +13,8 @@
 //                 (kind, view, height); never two different checkpoints for one height
 //   signature     an honest replica's messages carry valid signatures
 //   (single-vote and signature cover PRE-PREPARE, PREPARE, COMMIT and CHECKPOINT)
-//   liveness      (checked by the simulation) every tx commits at a quorum in bounded time
+//   liveness      (checked by the simulation) every tx is executed by every replica of the
+//                 liveness set (the honest replicas) in bounded time
 //
 // The first violation is kept; later ones are ignored (one failure replays one bug).
 // Thread-safety: none; owned by one simulation.
@@ -63,6 +64,9 @@ struct CheckerConfig {
   uint32_t quorum = 3;
   Hash genesis_hash{};
   bool check_certificates = true;
+  // Replicas that must execute every tx for liveness (a superset of a quorum of honest
+  // ones); empty: any `quorum` replicas will do.
+  std::vector<uint32_t> liveness_replicas;
 };
 
 class Checker {
@@ -85,8 +89,10 @@ class Checker {
   const std::optional<Violation>& violation() const { return violation_; }
 
   uint64_t highest_committed() const { return committed_.empty() ? 0 : committed_.rbegin()->first; }
-  // How many replicas have executed a tx; how many txs a quorum of replicas executed.
+  // How many replicas that count for liveness have executed a tx; how many txs reached the
+  // liveness target (every replica of the liveness set, or a quorum when it is empty).
   uint32_t replicas_with_tx(const Hash& tx_hash) const;
+  bool tx_done(const Hash& tx_hash) const { return replicas_with_tx(tx_hash) >= target_; }
   uint64_t txs_at_quorum() const { return txs_at_quorum_; }
 
  private:
@@ -95,6 +101,8 @@ class Checker {
   void check_signature(uint32_t sender, const consensus::Message& message, crypto::Domain domain);
 
   CheckerConfig config_;
+  std::vector<bool> counted_;  // per replica: counts for liveness
+  uint32_t target_ = 0;
   std::unique_ptr<consensus::Verifier> verifier_;
   const std::set<Hash>* known_txs_;
   std::map<uint64_t, Hash> committed_;  // height -> the block hash first committed there

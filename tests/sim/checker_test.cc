@@ -30,7 +30,7 @@ class SimCheckerTest : public ::testing::Test {
   SimCheckerTest()
       : keyring_(5, kValidators, SignatureScheme::kMac, "phalanx-sim"),
         genesis_(crypto::sha256(as_span("genesis"))),
-        checker_(CheckerConfig{kValidators, kQuorum, genesis_, true}, keyring_.verifier(),
+        checker_(CheckerConfig{kValidators, kQuorum, genesis_, true, {}}, keyring_.verifier(),
                  &known_) {
     for (uint32_t i = 0; i < 2; ++i) {
       ledger::SignedTransaction tx;
@@ -177,6 +177,24 @@ TEST_F(SimCheckerTest, OnlyTheFirstViolationIsKept) {
   checker_.fail(Invariant::kAgreement, "second");
   expect_violation(Invariant::kLiveness);
   EXPECT_EQ(checker_.violation()->detail, "first");
+}
+
+// Liveness counts only the replicas of the liveness set (the honest ones), and wants all of
+// them: a Byzantine replica executing a tx does not make it done.
+TEST_F(SimCheckerTest, LivenessWaitsForEveryReplicaOfTheLivenessSet) {
+  Checker checker(CheckerConfig{kValidators, kQuorum, genesis_, true, {0, 1, 2}},
+                  keyring_.verifier(), &known_);
+  const CommittedBlock one = block(1, genesis_, {txs_[0]});
+  for (uint32_t replica : {3u, 0u, 1u}) {
+    EXPECT_TRUE(checker.on_committed(replica, 0, genesis_, one));
+    EXPECT_FALSE(checker.tx_done(txs_[0].hash)) << "after replica " << replica;
+  }
+  EXPECT_EQ(checker.txs_at_quorum(), 0u);
+  EXPECT_TRUE(checker.on_committed(2, 0, genesis_, one));
+  EXPECT_TRUE(checker.tx_done(txs_[0].hash));
+  EXPECT_EQ(checker.txs_at_quorum(), 1u);
+  EXPECT_EQ(checker.replicas_with_tx(txs_[0].hash), 3u);
+  EXPECT_TRUE(checker.ok());
 }
 
 }  // namespace

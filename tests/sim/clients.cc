@@ -38,7 +38,6 @@ const ledger::SignedTransaction& Clients::create(Prng& prng) {
                                                 fee, next_nonce_[from]++));
   const ledger::SignedTransaction& tx = transactions_.back();
   known_.insert(tx.hash);
-  unproposed_.emplace(tx.hash, transactions_.size() - 1);
   return tx;
 }
 
@@ -47,14 +46,6 @@ ledger::SignedTransaction Clients::stranger(uint64_t nonce) const {
   seed.fill(0x5a);
   const crypto::SecretKey key = crypto::SecretKey::from_seed(seed);
   return ledger::make_transfer(key, chain_id_, crypto::address_of(key.public_key()), 1, 0, nonce);
-}
-
-std::vector<size_t> Clients::unproposed() const {
-  std::vector<size_t> indexes;
-  indexes.reserve(unproposed_.size());
-  for (const auto& [hash, index] : unproposed_) indexes.push_back(index);
-  std::sort(indexes.begin(), indexes.end());
-  return indexes;
 }
 
 }  // namespace phalanx::sim

@@ -1,8 +1,7 @@
 // Simulated clients: a few Ed25519 keys derived from the seed that sign real transfers
 // (ledger::make_transfer) with consecutive nonces. They remember every transaction they
-// created (the validity oracle: a block is valid iff all its txs are known) and which ones
-// no primary has durably proposed yet, so those are handed to the primary again after it
-// crashed with them in its (volatile) mempool, as a wallet would resubmit.
+// created (the validity oracle: a block is valid iff all its txs are known); the simulation
+// resubmits those not yet executed, as a wallet would.
 // Thread-safety: none; owned by one simulation.
 #pragma once
 
@@ -32,9 +31,6 @@ class Clients {
 
   const std::set<crypto::Hash>& known() const { return known_; }
   const std::vector<ledger::SignedTransaction>& transactions() const { return transactions_; }
-  void mark_proposed(const crypto::Hash& tx_hash) { unproposed_.erase(tx_hash); }
-  // Indexes into transactions() of those not yet durably proposed, oldest first.
-  std::vector<size_t> unproposed() const;
 
  private:
   std::string chain_id_;
@@ -42,7 +38,6 @@ class Clients {
   std::vector<uint64_t> next_nonce_;
   std::vector<ledger::SignedTransaction> transactions_;
   std::set<crypto::Hash> known_;
-  std::map<crypto::Hash, size_t> unproposed_;
 };
 
 }  // namespace phalanx::sim

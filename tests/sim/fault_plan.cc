@@ -19,7 +19,7 @@ void draw_cluster(Prng& prng, FaultPlan* plan) {
   const uint32_t floor = std::max(plan->pipeline_depth, plan->checkpoint_interval);
   plan->log_window = floor + static_cast<uint32_t>(prng.range(0, 32));
   plan->retransmit_ms = prng.range(40, 400);
-  plan->tick_ms = prng.range(5, 40);
+  plan->tick_ms = prng.range(5, 40);  // the view-change timeout is drawn with the network
   plan->batch_txs_max = prng.chance(200'000) ? 1 : static_cast<uint32_t>(prng.range(2, 64));
   plan->clock_offsets_ms.clear();
   for (uint32_t i = 0; i < plan->validators; ++i) {
@@ -34,17 +34,55 @@ void draw_network(Prng& prng, FaultPlan* plan) {
   plan->loss_per_million = prng.chance(300'000) ? 0 : static_cast<uint32_t>(prng.range(0, 250'000));
   plan->duplicate_per_million = static_cast<uint32_t>(prng.range(0, 100'000));
   plan->loss_on_every_link = plan->injector || plan->fault_model == FaultModel::kWide;
+  // Longer than a retransmission plus a round trip or two, so an honest primary on a slow
+  // link keeps its view most of the time; short enough for several view changes per run.
+  plan->view_change_timeout_ms = plan->retransmit_ms + 4 * plan->delay_max_ms + prng.range(50, 400);
+}
+
+// Up to f Byzantine replicas of any role, each with its own random mix of behaviours.
+// Silence is drawn rarely: a silent replica exercises nothing else.
+void draw_byzantine(Prng& prng, uint32_t allowed, FaultPlan* plan) {
+  std::vector<uint32_t> candidates;
+  for (uint32_t i = 0; i < plan->validators; ++i) candidates.push_back(i);
+  prng.shuffle(&candidates);
+  const uint32_t count = static_cast<uint32_t>(prng.range(1, plan->f()));
+  plan->byzantine.assign(candidates.begin(), candidates.begin() + count);
+  std::sort(plan->byzantine.begin(), plan->byzantine.end());
+  for (size_t i = 0; i < plan->byzantine.size(); ++i) {
+    uint32_t behaviours = 0;
+    for (uint32_t bit = 0; bit < kByzBehaviourCount; ++bit) {
+      const uint32_t behaviour = 1u << bit;
+      const uint32_t odds = behaviour == kByzSilence ? 60'000 : 400'000;
+      if ((allowed & behaviour) != 0 && prng.chance(odds)) behaviours |= behaviour;
+    }
+    if (behaviours == 0 && allowed != 0) {
+      for (;;) {
+        const uint32_t behaviour = 1u << prng.below(kByzBehaviourCount);
+        if ((allowed & behaviour) != 0) {
+          behaviours = behaviour;
+          break;
+        }
+      }
+    }
+    plan->behaviours.push_back(behaviours);
+  }
+  plan->misbehave_per_million = static_cast<uint32_t>(prng.range(50'000, 500'000));
+  // Wide: anyone may fail in the faulty phase; safety only (see fault_plan.h).
+  if (prng.chance(500'000)) {
+    plan->fault_model = FaultModel::kWide;
+    plan->loss_on_every_link = true;
+  }
 }
 
 void draw_faults(Prng& prng, FaultPlan* plan) {
-  std::vector<uint32_t> candidates;  // backups only, unless the model is wide
-  const uint32_t first = plan->fault_model == FaultModel::kWide ? 0 : 1;
-  for (uint32_t i = first; i < plan->validators; ++i) candidates.push_back(i);
+  std::vector<uint32_t> candidates;
+  for (uint32_t i = 0; i < plan->validators; ++i) candidates.push_back(i);
   prng.shuffle(&candidates);
   const uint32_t faulty_count = static_cast<uint32_t>(prng.range(0, plan->f()));
   plan->faulty.assign(candidates.begin(), candidates.begin() + faulty_count);
   std::sort(plan->faulty.begin(), plan->faulty.end());
-  if (plan->injector) {
+  if (!plan->byzantine.empty()) plan->faulty = plan->byzantine;  // faults stay on them
+  if (plan->injector || (plan->fault_model == FaultModel::kWide && !plan->byzantine.empty())) {
     // Safety only: anyone may crash, the primary included.
     plan->faulty.clear();
     for (uint32_t i = 0; i < plan->validators; ++i) plan->faulty.push_back(i);
@@ -74,6 +112,7 @@ void draw_clients(Prng& prng, FaultPlan* plan) {
   const bool small = plan->scheme == SignatureScheme::kEd25519;
   plan->txs_max = static_cast<uint32_t>(small ? prng.range(20, 64) : prng.range(50, 600));
   plan->fault_phase_ms = small ? prng.range(800, 1500) : prng.range(1500, 4000);
+  plan->liveness_txs = static_cast<uint32_t>(prng.range(1, 8));
 }
 
 void draw_injector(Prng& prng, FaultPlan* plan) {
@@ -87,6 +126,34 @@ void draw_injector(Prng& prng, FaultPlan* plan) {
 
 bool FaultPlan::is_faulty(uint32_t replica) const {
   return std::find(faulty.begin(), faulty.end(), replica) != faulty.end();
+}
+
+bool FaultPlan::is_byzantine(uint32_t replica) const {
+  return std::find(byzantine.begin(), byzantine.end(), replica) != byzantine.end();
+}
+
+uint32_t FaultPlan::behaviours_of(uint32_t replica) const {
+  for (size_t i = 0; i < byzantine.size(); ++i) {
+    if (byzantine[i] == replica) return behaviours[i];
+  }
+  return 0;
+}
+
+std::string byzantine_behaviour_names(uint32_t behaviours) {
+  static constexpr const char* kNames[kByzBehaviourCount] = {
+      "equivocate",       "conflicting-votes",
+      "forged-signature", "invalid-signature",
+      "stale-view",       "future-view",
+      "replay",           "garbage",
+      "silence",          "censor",
+      "bad-txs",          "drop-certificate",
+      "forged-catch-up"};
+  std::string out;
+  for (uint32_t bit = 0; bit < kByzBehaviourCount; ++bit) {
+    if ((behaviours & (1u << bit)) == 0) continue;
+    out += (out.empty() ? "" : "+") + std::string(kNames[bit]);
+  }
+  return out.empty() ? "none" : out;
 }
 
 FaultPlan make_fault_plan(const SimOptions& options) {
@@ -108,8 +175,22 @@ FaultPlan make_fault_plan(const SimOptions& options) {
       plan.injector = options.seed % 8 == 5;
       break;
   }
+  bool byzantine = false;
+  switch (options.byzantine) {
+    case ByzantinePolicy::kAlways:
+      byzantine = true;
+      break;
+    case ByzantinePolicy::kNever:
+      break;
+    case ByzantinePolicy::kPerSeed:
+      byzantine = options.seed % 8 == 1 || options.seed % 8 == 3 || options.seed % 8 == 7;
+      break;
+  }
+  // The injector forges in the name of view 0's primary; a Byzantine seed brings its own.
+  if (byzantine && options.injector == InjectorPolicy::kPerSeed) plan.injector = false;
   draw_cluster(prng, &plan);
   draw_network(prng, &plan);
+  if (byzantine) draw_byzantine(prng, options.byzantine_behaviours, &plan);
   draw_faults(prng, &plan);
   draw_clients(prng, &plan);
   draw_injector(prng, &plan);
@@ -131,7 +212,11 @@ std::string FaultPlan::describe() const {
       << " partition_every~" << partition_interval_ms << "ms for<=" << partition_duration_max_ms
       << "ms txs<=" << txs_max << " every " << tx_interval_min_ms << ".." << tx_interval_max_ms
       << "ms"
-      << " faults_for=" << fault_phase_ms << "ms";
+      << " faults_for=" << fault_phase_ms << "ms view_timeout=" << view_change_timeout_ms << "ms";
+  for (size_t i = 0; i < byzantine.size(); ++i) {
+    out << " byzantine r" << byzantine[i] << "(" << byzantine_behaviour_names(behaviours[i])
+        << " p=" << misbehave_per_million / 10'000.0 << "%)";
+  }
   if (injector) {
     out << " injector(kinds=" << forge_kinds << " p=" << forge_per_million / 10'000.0
         << "% max=" << forgeries_max << ")";

@@ -9,8 +9,8 @@
 //   after restart  when a backup restarts, a different block for each height it may have
 //                  voted on before the crash (it must refuse: it persisted its votes)
 //
-// With a correct replica none of these can break safety (liveness is lost: there is no
-// view change yet, so injector seeds check safety only). Each mutation in
+// With a correct replica none of these can break safety, nor liveness once the faults end
+// (view change and catch-up route around the forgeries). Each mutation in
 // consensus::Mutations turns one of them into a visible violation.
 // Thread-safety: none; owned by one simulation.
 #pragma once

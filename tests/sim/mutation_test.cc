@@ -81,5 +81,33 @@ TEST(SimMutation, SendingBeforePersistingLetsARestartedReplicaVoteTwice) {
   expect_caught(options, Invariant::kSingleVote);
 }
 
+// VIEW-CHANGE without prepared proofs: the new primary re-proposes nothing, and a block
+// committed at some replica in the old view is replaced at its height.
+TEST(SimMutation, ViewChangeWithoutPreparedCertificatesLosesACommittedBlock) {
+  SimOptions options;
+  options.mutations.view_change_without_prepared = true;
+  expect_caught(options, Invariant::kAgreement);
+}
+
+// Backups that take a NEW-VIEW's re-proposals as given accept a Byzantine primary's NEW-VIEW
+// without its highest re-proposal, then its different block at that height.
+TEST(SimMutation, NewViewNotRederivedLetsAByzantinePrimaryDropACertificate) {
+  SimOptions options;
+  options.mutations.new_view_not_rederived = true;
+  options.byzantine = ByzantinePolicy::kAlways;
+  options.byzantine_behaviours = kByzDropCertificate;
+  expect_caught(options, Invariant::kAgreement);
+}
+
+// Catch-up that skips the certificate check applies a Byzantine peer's forged block: the
+// replica outputs a block under a certificate that is short of a quorum or does not verify.
+TEST(SimMutation, CatchUpWithoutCertificateCheckAppliesForgedBlocks) {
+  SimOptions options;
+  options.mutations.catch_up_without_certificate_check = true;
+  options.byzantine = ByzantinePolicy::kAlways;
+  options.byzantine_behaviours = kByzForgedCatchUp;
+  expect_caught(options, Invariant::kCertificate);
+}
+
 }  // namespace
 }  // namespace phalanx::sim

@@ -48,22 +48,26 @@ class NodeHost {
   virtual void send(uint32_t from, const consensus::Outbound& outbound) = 0;
   virtual void request_validation(uint32_t node, uint64_t incarnation,
                                   const consensus::ValidationRequest& request) = 0;
-  // The txs of a proposal this node made are durable (its PRE-PREPARE got past persist).
-  virtual void on_proposal_persisted(uint32_t node, const std::vector<crypto::Hash>& txs) = 0;
   virtual void on_crashed(uint32_t node, CrashPoint point) = 0;
 };
 
+class Byzantine;
+
 struct NodeSetup {
-  consensus::Config config;  // config.self is this node
+  consensus::Config config;              // config.self is this node
+  const Byzantine* byzantine = nullptr;  // set for a Byzantine replica (its mempool censors)
   const Keyring* keyring = nullptr;
   uint32_t batch_txs_max = 1;
   uint64_t clock_offset_ms = 0;
-  size_t persisted_keys_max = 0;  // more live records than this is a kBounds violation
+  size_t persisted_keys_max = 0;       // more live records than this is a kBounds violation,
+  size_t persisted_keys_per_view = 0;  // plus this per view entered since the last checkpoint
 };
 
 class SimNode {
  public:
   static constexpr uint32_t kReadyRoundsMax = 10'000;
+  // Proposed blocks remembered for the duplicate-tx check, beyond the log window's worth.
+  static constexpr size_t kInFlightBlocksSlack = 64;
 
   SimNode(NodeSetup setup, NodeHost* host, Checker* checker, Trace* trace);
 
@@ -89,7 +93,11 @@ class SimNode {
   void step(const consensus::Message& message);
   void tick();
   void validated(uint64_t height, const crypto::Hash& digest, bool valid);
-  void submit(const ledger::SignedTransaction& tx);
+  // Hands txs to the mempool (a Byzantine censor drops some); skips executed ones.
+  void submit(const std::vector<const ledger::SignedTransaction*>& txs);
+  // The application's validity check beyond signatures, as the node's backend would do it:
+  // no tx twice in the block, none already executed here or in an uncommitted ancestor.
+  bool repeats_tx(const ledger::Block& block) const;
 
   // Counters summed over every incarnation, the current one included.
   consensus::Counters counters() const;
@@ -105,8 +113,13 @@ class SimNode {
   // Each returns false when an armed crash fired inside it.
   bool process(consensus::Ready& ready);
   void persist(const std::vector<consensus::PersistOp>& ops);
+  void serve(const std::vector<consensus::ServeRequest>& requests);
+  std::string describe_records() const;
   bool apply(const std::vector<consensus::CommittedBlock>& blocks);
   bool crash_if_armed(CrashPoint point, uint32_t apply_index = 0);
+  void remember_block(const crypto::Hash& hash, const ledger::Block& block);
+  void remember_own_proposals(const std::vector<consensus::Outbound>& messages);
+  void forget_executed_blocks();
   void crash(CrashPoint point);
 
   NodeSetup setup_;
@@ -117,8 +130,19 @@ class SimNode {
   std::map<std::string, Bytes> storage_;
   Mempool mempool_;
   std::unique_ptr<consensus::Replica> replica_;
-  std::vector<crypto::Hash> proposal_txs_;  // txs of a proposal not yet persisted
+  struct InFlightBlock {
+    uint64_t height = 0;
+    crypto::Hash prev_hash{};
+    std::vector<crypto::Hash> txs;
+  };
+  // Blocks proposed above the executed height (seen in validation requests or proposed
+  // here), by hash: what repeats_tx() walks. Volatile, like the node's.
+  std::map<crypto::Hash, InFlightBlock> in_flight_;
   uint64_t incarnation_ = 0;
+  bool pending_noted_ = false;
+  uint64_t checkpoint_seen_ = 0;     // highest stable checkpoint seen (survives restarts)
+  uint64_t view_at_checkpoint_ = 0;  // the view when it was first seen  // what the replica was
+                                     // last told by note_pending_request()
   uint64_t restarts_ = 0;
   std::optional<CrashPoint> armed_;
   uint32_t armed_apply_index_ = 0;

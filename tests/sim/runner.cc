@@ -45,6 +45,15 @@ void add(RangeReport* report, const RunResult& result, double cpu_seconds) {
   report->blocks += result.highest_committed;
   if (result.plan.scheme == SignatureScheme::kEd25519) ++report->ed25519_seeds;
   if (result.plan.injector) ++report->injector_seeds;
+  if (!result.plan.byzantine.empty()) ++report->byzantine_seeds;
+  report->byzantine.misbehaviours += result.byzantine.misbehaviours;
+  report->byzantine.equivocations += result.byzantine.equivocations;
+  report->byzantine.bad_proposals += result.byzantine.bad_proposals;
+  report->byzantine.dropped_certificates += result.byzantine.dropped_certificates;
+  report->byzantine.garbage += result.byzantine.garbage;
+  report->byzantine.replays += result.byzantine.replays;
+  report->byzantine.forged_catch_ups += result.byzantine.forged_catch_ups;
+  report->garbage_rejected += result.garbage_rejected;
   report->cpu_seconds += cpu_seconds;
   if (cpu_seconds > report->slowest_seed_cpu_seconds) {
     report->slowest_seed_cpu_seconds = cpu_seconds;
@@ -61,6 +70,16 @@ std::vector<std::string> RangeReport::missing_teeth() const {
   if (counters.checkpoint_gcs == 0) missing.push_back("checkpoint GCs");
   if (crash_restarts == 0) missing.push_back("crash-restarts");
   if (counters.duplicate_votes_ignored == 0) missing.push_back("duplicate votes ignored");
+  if (counters.view_changes == 0) missing.push_back("view changes");
+  if (counters.reproposed_certificates == 0) missing.push_back("re-proposed certificates");
+  if (counters.new_views_rejected == 0) missing.push_back("rejected NEW-VIEWs");
+  if (counters.equivocations == 0) missing.push_back("detected equivocations");
+  if (byzantine.misbehaviours == 0) missing.push_back("Byzantine misbehaviours");
+  if (garbage_rejected == 0) missing.push_back("garbage refused by the decoder");
+  if (counters.catch_ups == 0) missing.push_back("catch-ups");
+  if (counters.forged_certificates_refused == 0) {
+    missing.push_back("forged certificates refused");
+  }
   return missing;
 }
 
@@ -72,8 +91,18 @@ std::string RangeReport::summary_line() const {
       << " forgeries, pipelined " << counters.pipelined_heights << ", checkpoint GCs "
       << counters.checkpoint_gcs << ", duplicate votes ignored " << counters.duplicate_votes_ignored
       << ", safety refusals " << counters.safety_refusals << ", equivocations seen "
-      << counters.equivocations << ", " << ed25519_seeds << " ed25519 seeds, " << injector_seeds
-      << " injector seeds; " << cpu_seconds << " CPU-s ("
+      << counters.equivocations << ", view changes " << counters.view_changes
+      << ", re-proposed certificates " << counters.reproposed_certificates
+      << ", NEW-VIEWs rejected " << counters.new_views_rejected << ", catch-ups "
+      << counters.catch_ups << " (blocks " << counters.catch_up_blocks
+      << "), forged certificates refused " << counters.forged_certificates_refused
+      << ", Byzantine misbehaviours " << byzantine.misbehaviours << " (equivocations "
+      << byzantine.equivocations << ", bad proposals " << byzantine.bad_proposals
+      << ", dropped certificates " << byzantine.dropped_certificates << ", forged catch-ups "
+      << byzantine.forged_catch_ups << ", replays " << byzantine.replays << "), garbage "
+      << byzantine.garbage << " (refused " << garbage_rejected << "), " << ed25519_seeds
+      << " ed25519 seeds, " << injector_seeds << " injector seeds, " << byzantine_seeds
+      << " Byzantine seeds; " << cpu_seconds << " CPU-s ("
       << (seeds_run ? cpu_seconds / seeds_run : 0) << " s/seed, slowest seed " << slowest_seed
       << ": " << slowest_seed_cpu_seconds << " s)";
   return out.str();

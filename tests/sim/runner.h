@@ -1,7 +1,8 @@
 // Runs a range of seeds and aggregates what they exercised, for the CLI and the ctest
 // suites. The aggregate's "teeth" are the counters a simulation must drive above zero
-// before its passing means anything: pipelined heights, checkpoint GCs, crash-restarts and
-// duplicate votes ignored.
+// before its passing means anything: pipelined heights, checkpoint GCs, crash-restarts,
+// duplicate votes ignored, view changes, re-proposed certificates, rejected NEW-VIEWs,
+// detected equivocations, Byzantine misbehaviours and garbage refused by the decoder.
 // Thread-safety: run_seeds() may use several threads internally; each run is independent.
 #pragma once
 
@@ -32,6 +33,9 @@ struct RangeReport {
   uint64_t blocks = 0;  // sum of the highest committed height of each seed
   uint64_t ed25519_seeds = 0;
   uint64_t injector_seeds = 0;
+  uint64_t byzantine_seeds = 0;
+  ByzantineCounters byzantine;
+  uint64_t garbage_rejected = 0;
   double cpu_seconds = 0;  // summed over seeds (thread CPU time)
   double slowest_seed_cpu_seconds = 0;
   uint64_t slowest_seed = 0;

@@ -16,13 +16,26 @@ const Hash& SimLedger::root_at(uint64_t height) const {
   return roots_[height];
 }
 
-Hash SimLedger::apply(const ledger::Block& block, const Hash& hash) {
+const ledger::Block& SimLedger::block_at(uint64_t height) const {
+  PHALANX_ASSERT(height >= 1 && height <= this->height());
+  return blocks_[height - 1];
+}
+
+const ledger::CommitCertificate& SimLedger::certificate_at(uint64_t height) const {
+  PHALANX_ASSERT(height >= 1 && height <= this->height());
+  return certificates_[height - 1];
+}
+
+Hash SimLedger::apply(const ledger::Block& block, const Hash& hash,
+                      const ledger::CommitCertificate& certificate) {
   PHALANX_ASSERT(block.header.height == height() + 1);
   const Hash root = crypto::sha256_pair(roots_.back(), hash);
   hashes_.push_back(hash);
   roots_.push_back(root);
   timestamps_ms_.push_back(block.header.timestamp_ms);
-  for (const auto& tx : block.transactions) executed_txs_.insert(tx.hash);
+  blocks_.push_back(block);
+  certificates_.push_back(certificate);
+  for (const auto& tx : block.transactions) executed_txs_.emplace(tx.hash, height());
   return root;
 }
 

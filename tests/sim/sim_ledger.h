@@ -4,7 +4,9 @@
 //   root(0) = genesis state root
 //   root(h) = SHA-256(root(h-1) || block_hash(h))
 //
-// and remembers which transactions it has executed. It models the node's durable store: it
+// and remembers which transactions it has executed, and every block with its commit
+// certificate (to serve catch-up, as the node's block store does). It models the node's
+// durable store: it
 // survives a simulated crash (a block is applied atomically, like one LMDB write
 // transaction), and on restart it supplies consensus::ExecutedState.
 // Also here: the per-replica mempool, which does NOT survive a crash.
@@ -35,8 +37,17 @@ class SimLedger {
 
   // Applies the next block. REQUIRES: block.header.height == height() + 1 (the caller
   // checks and reports a violation instead). Returns the new state root.
-  Hash apply(const ledger::Block& block, const Hash& hash);
+  Hash apply(const ledger::Block& block, const Hash& hash,
+             const ledger::CommitCertificate& certificate);
+  // REQUIRES: 1 <= height <= height().
+  const ledger::Block& block_at(uint64_t height) const;
+  const ledger::CommitCertificate& certificate_at(uint64_t height) const;
   bool contains_tx(const Hash& tx_hash) const { return executed_txs_.count(tx_hash) > 0; }
+  // True when the tx was executed below `height`.
+  bool executed_below(const Hash& tx_hash, uint64_t height) const {
+    auto it = executed_txs_.find(tx_hash);
+    return it != executed_txs_.end() && it->second < height;
+  }
 
   // What a restarted replica is told: the tip and the roots of the last `window` + 1
   // heights (at least the tip's).
@@ -46,7 +57,9 @@ class SimLedger {
   std::vector<Hash> hashes_;  // index = height; [0] = genesis
   std::vector<Hash> roots_;
   std::vector<uint64_t> timestamps_ms_;
-  std::set<Hash> executed_txs_;
+  std::vector<ledger::Block> blocks_;  // index = height - 1
+  std::vector<ledger::CommitCertificate> certificates_;
+  std::map<Hash, uint64_t> executed_txs_;  // tx -> height
 };
 
 // Pending transactions waiting to be proposed, in arrival order; bounded.

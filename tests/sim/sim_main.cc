@@ -3,9 +3,13 @@
 //   phalanx-sim --seed S [--trace]         one seed; --trace prints one line per event
 //   phalanx-sim --seeds A..B [--jobs N]    seeds A to B inclusive; prints each failure with
 //                                          the command that replays it, then a summary
-// Options for both: --mutation quorum_2f|skip_prev_hash_check|send_before_persist
-// (repeatable), --injector seed|always|never, --no-certificate-check, --faults confined|wide.
+//   phalanx-sim --golden NAME [--rewrite-golden]   prints a scripted golden trace, or
+//                                          rewrites tests/sim/testdata/NAME.golden
+// Options for both: --mutation NAME (repeatable), --injector seed|always|never,
+// --byzantine seed|always|never, --behaviours A+B+..., --no-certificate-check,
+// --faults confined|wide (see --help).
 // Exit status: 0 all passed, 1 a seed failed, 2 usage error.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -13,6 +17,7 @@
 #include <string>
 
 #include "tests/sim/abort_note.h"
+#include "tests/sim/golden.h"
 #include "tests/sim/runner.h"
 
 namespace {
@@ -22,14 +27,23 @@ using phalanx::sim::InjectorPolicy;
 constexpr const char* kUsage =
     "usage: phalanx-sim --seed S [--trace] [options]\n"
     "       phalanx-sim --seeds A..B [--jobs N] [options]\n"
+    "       phalanx-sim --golden view_change [--rewrite-golden]\n"
     "options:\n"
     "  --mutation NAME         break the replica on purpose: quorum_2f, skip_prev_hash_check,\n"
-    "                          send_before_persist (repeatable)\n"
+    "                          send_before_persist, view_change_without_prepared,\n"
+    "                          new_view_not_rederived, catch_up_without_certificate_check\n"
+    "                          (repeatable)\n"
+    "  --byzantine MODE        up to f Byzantine replicas: seed (default: 3 seeds in 8),\n"
+    "                          always, never\n"
+    "  --behaviours A+B+...    what Byzantine replicas may do: equivocate, conflicting-votes,\n"
+    "                          forged-signature, invalid-signature, stale-view, future-view,\n"
+    "                          replay, garbage, silence, censor, bad-txs, drop-certificate,\n"
+    "                          forged-catch-up\n"
     "  --injector MODE         Byzantine primary injector: seed (default: every 8th seed),\n"
     "                          always, never\n"
     "  --no-certificate-check  do not check commit certificates\n"
-    "  --faults MODEL          confined (default: faults on at most f backups) or wide (any\n"
-    "                          f replicas, loss on every link; needs view change: part 2)\n"
+    "  --faults MODEL          confined (default: loss on the links of at most f faulty\n"
+    "                          replicas) or wide (loss on every link)\n"
     "  --jobs N                threads for --seeds (default 1)\n"
     "  --help, --version\n";
 
@@ -38,6 +52,8 @@ struct Args {
   std::optional<std::pair<uint64_t, uint64_t>> seeds;
   bool trace = false;
   uint32_t jobs = 1;
+  std::optional<std::string> golden;
+  bool rewrite_golden = false;
   phalanx::sim::SimOptions options;
 };
 
@@ -61,6 +77,12 @@ void parse_mutation(const std::string& name, phalanx::consensus::Mutations* muta
     mutations->skip_prev_hash_check = true;
   } else if (name == "send_before_persist") {
     mutations->send_before_persist = true;
+  } else if (name == "view_change_without_prepared") {
+    mutations->view_change_without_prepared = true;
+  } else if (name == "new_view_not_rederived") {
+    mutations->new_view_not_rederived = true;
+  } else if (name == "catch_up_without_certificate_check") {
+    mutations->catch_up_without_certificate_check = true;
   } else {
     usage_error("unknown mutation '" + name + "'");
   }
@@ -71,6 +93,33 @@ InjectorPolicy parse_injector(const std::string& mode) {
   if (mode == "always") return InjectorPolicy::kAlways;
   if (mode == "never") return InjectorPolicy::kNever;
   usage_error("unknown injector mode '" + mode + "'");
+}
+
+phalanx::sim::ByzantinePolicy parse_byzantine(const std::string& mode) {
+  if (mode == "seed") return phalanx::sim::ByzantinePolicy::kPerSeed;
+  if (mode == "always") return phalanx::sim::ByzantinePolicy::kAlways;
+  if (mode == "never") return phalanx::sim::ByzantinePolicy::kNever;
+  usage_error("unknown Byzantine mode '" + mode + "'");
+}
+
+// "equivocate+censor" -> the bit set; each name as byzantine_behaviour_names() prints it.
+uint32_t parse_behaviours(const std::string& text) {
+  uint32_t behaviours = 0;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find('+', start), text.size());
+    const std::string name = text.substr(start, end - start);
+    bool known = false;
+    for (uint32_t bit = 0; bit < phalanx::sim::kByzBehaviourCount; ++bit) {
+      if (phalanx::sim::byzantine_behaviour_names(1u << bit) == name) {
+        behaviours |= 1u << bit;
+        known = true;
+      }
+    }
+    if (!known) usage_error("unknown Byzantine behaviour '" + name + "'");
+    start = end + 1;
+  }
+  return behaviours;
 }
 
 phalanx::sim::FaultModel parse_fault_model(const std::string& model) {
@@ -106,6 +155,14 @@ Args parse_args(int argc, char** argv) {
       args.seed = parse_number(value(), "seed");
     } else if (flag == "--seeds") {
       args.seeds = parse_range(value());
+    } else if (flag == "--golden") {
+      args.golden = value();
+      const auto names = phalanx::sim::golden_names();
+      if (std::find(names.begin(), names.end(), *args.golden) == names.end()) {
+        usage_error("unknown golden script '" + *args.golden + "'");
+      }
+    } else if (flag == "--rewrite-golden") {
+      args.rewrite_golden = true;
     } else if (flag == "--trace") {
       args.trace = true;
     } else if (flag == "--jobs") {
@@ -115,6 +172,10 @@ Args parse_args(int argc, char** argv) {
       parse_mutation(value(), &args.options.mutations);
     } else if (flag == "--injector") {
       args.options.injector = parse_injector(value());
+    } else if (flag == "--byzantine") {
+      args.options.byzantine = parse_byzantine(value());
+    } else if (flag == "--behaviours") {
+      args.options.byzantine_behaviours = parse_behaviours(value());
     } else if (flag == "--faults") {
       args.options.fault_model = parse_fault_model(value());
     } else if (flag == "--no-certificate-check") {
@@ -123,6 +184,8 @@ Args parse_args(int argc, char** argv) {
       usage_error("unknown option '" + flag + "'");
     }
   }
+  if (args.rewrite_golden && !args.golden) usage_error("--rewrite-golden needs --golden");
+  if (args.golden) return args;
   if (args.seed.has_value() == args.seeds.has_value()) usage_error("give --seed or --seeds");
   if (args.trace && args.seeds) usage_error("--trace works with --seed only");
   return args;
@@ -140,6 +203,25 @@ int run_one(Args& args) {
     return 1;
   }
   return 0;
+}
+
+int run_golden(const Args& args) {
+  const phalanx::sim::GoldenRun run = phalanx::sim::run_golden(*args.golden);
+  for (const std::string& failure : run.failures) {
+    std::fprintf(stderr, "phalanx-sim: golden %s: %s\n", args.golden->c_str(), failure.c_str());
+  }
+  if (!args.rewrite_golden) {
+    std::cout << run.trace;
+    return run.failures.empty() ? 0 : 1;
+  }
+  const std::string path = phalanx::sim::golden_path(PHALANX_SIM_TESTDATA, *args.golden);
+  const phalanx::Status written = phalanx::sim::write_golden(path, run.trace);
+  if (!written.is_ok()) {
+    std::fprintf(stderr, "phalanx-sim: %s\n", written.message().c_str());
+    return 1;
+  }
+  std::cout << "wrote " << path << '\n';
+  return run.failures.empty() ? 0 : 1;
 }
 
 int run_range(const Args& args) {
@@ -162,5 +244,6 @@ int run_range(const Args& args) {
 
 int main(int argc, char** argv) {
   Args args = parse_args(argc, argv);
+  if (args.golden) return run_golden(args);
   return args.seed ? run_one(args) : run_range(args);
 }

@@ -30,10 +30,13 @@ TEST(Simulator, MixedSeedsPassAndTheTeethBite) {
   EXPECT_GT(report.ed25519_seeds, 0u);
   EXPECT_GT(report.injector_seeds, 0u);
   EXPECT_GT(report.forgeries, 0u);
+  EXPECT_GT(report.byzantine_seeds, 0u);
+  EXPECT_GT(report.byzantine.equivocations, 0u);
+  EXPECT_GT(report.byzantine.dropped_certificates, 0u);
 }
 
 TEST(Simulator, ASeedReplaysExactly) {
-  for (uint64_t seed : {3u, 16u, 21u}) {  // MAC, Ed25519, injector
+  for (uint64_t seed : {3u, 16u, 21u, 7u}) {  // MAC, Ed25519, injector, Byzantine
     SimOptions options;
     options.seed = seed;
     const RunResult first = run_simulation(options);
@@ -61,6 +64,26 @@ TEST(Simulator, TracingDoesNotChangeTheRunAndIsItselfReproducible) {
   }
 }
 
+// A Byzantine seed's trace names what the Byzantine replica did, and the run stays safe.
+TEST(Simulator, ByzantineSeedsMisbehaveVisibly) {
+  SimOptions options;
+  options.byzantine = ByzantinePolicy::kAlways;
+  uint64_t misbehaviours = 0;
+  for (uint64_t seed = 0; seed < 8; ++seed) {
+    options.seed = seed;
+    std::ostringstream trace;
+    const RunResult result = run_simulation(options, &trace);
+    EXPECT_TRUE(result.passed()) << summarize(result);
+    EXPECT_FALSE(result.plan.byzantine.empty());
+    EXPECT_LE(result.plan.byzantine.size(), result.plan.f());
+    misbehaviours += result.byzantine.misbehaviours;
+    if (result.byzantine.misbehaviours > 0 && !result.plan.is_byzantine(0)) {
+      EXPECT_NE(trace.str().find("BYZANTINE"), std::string::npos) << "seed " << seed;
+    }
+  }
+  EXPECT_GT(misbehaviours, 0u);
+}
+
 TEST(Simulator, DifferentSeedsDrawDifferentRuns) {
   SimOptions a;
   a.seed = 7;
@@ -77,9 +100,13 @@ TEST(Simulator, TheReplayCommandNamesEveryOption) {
   options.injector = InjectorPolicy::kAlways;
   options.check_certificates = false;
   options.fault_model = FaultModel::kWide;
+  options.mutations.new_view_not_rederived = true;
+  options.byzantine = ByzantinePolicy::kAlways;
+  options.byzantine_behaviours = kByzEquivocate | kByzDropCertificate;
   EXPECT_EQ(replay_command(options),
-            "phalanx-sim --seed 99 --mutation skip_prev_hash_check --injector always "
-            "--no-certificate-check --faults wide --trace");
+            "phalanx-sim --seed 99 --mutation skip_prev_hash_check --mutation "
+            "new_view_not_rederived --injector always --byzantine always --behaviours "
+            "equivocate+drop-certificate --no-certificate-check --faults wide --trace");
 }
 
 }  // namespace

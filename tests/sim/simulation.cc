@@ -15,6 +15,17 @@ constexpr uint64_t kStreamNetwork = 2;
 constexpr uint64_t kStreamFaults = 3;
 constexpr uint64_t kStreamClients = 4;
 constexpr uint64_t kStreamInjector = 5;
+constexpr uint64_t kStreamByzantine = 16;  // + replica index
+
+// Liveness: every honest replica must execute every tx (one that fell behind catches up).
+std::vector<uint32_t> liveness_replicas(const FaultPlan& plan) {
+  std::vector<uint32_t> replicas;
+  for (uint32_t i = 0; i < plan.validators; ++i) {
+    if (!plan.is_byzantine(i)) replicas.push_back(i);
+  }
+  PHALANX_ASSERT(replicas.size() >= plan.quorum());
+  return replicas;
+}
 
 Hash seeded_hash(std::string_view label, uint64_t seed) {
   Writer writer;
@@ -32,6 +43,7 @@ consensus::Config make_config(const FaultPlan& plan, const SimOptions& options,
   config.checkpoint_interval = plan.checkpoint_interval;
   config.log_window = plan.log_window;
   config.retransmit_ms = plan.retransmit_ms;
+  config.view_change_timeout_ms = plan.view_change_timeout_ms;
   config.genesis_hash = seeded_hash("phalanx-sim genesis", plan.seed);
   config.genesis_state_root = seeded_hash("phalanx-sim genesis state", plan.seed);
   config.genesis_time_ms = kGenesisTimeMs;
@@ -52,15 +64,29 @@ Simulation::Simulation(const SimOptions& options, std::ostream* trace_out)
       config_(make_config(plan_, options, keyring_)),
       clients_(options.seed, plan_.client_keys, config_.chain_id),
       checker_(CheckerConfig{plan_.validators, plan_.quorum(), config_.genesis_hash,
-                             options.check_certificates},
+                             options.check_certificates, liveness_replicas(plan_)},
                keyring_.verifier(), &clients_.known()),
       network_(plan_, root_.fork(kStreamNetwork)) {
   // Live records: per height inside the window a handful (votes, accepted pre-prepare,
   // prepared certificate), one checkpoint vote per K heights, the view and the proof.
   const size_t persisted_keys_max = 8 * (static_cast<size_t>(plan_.log_window) + 1) + 16;
+  // A view change re-signs PRE-PREPARE/PREPARE/COMMIT (and accepts, prepared proofs) for
+  // the re-proposed heights; the old view's records go at the next checkpoint GC.
+  const size_t persisted_keys_per_view = 5 * (static_cast<size_t>(plan_.log_window) + 1);
+  byzantine_.resize(plan_.validators);
+  for (uint32_t replica : plan_.byzantine) {
+    byzantine_[replica] =
+        std::make_unique<Byzantine>(plan_, config_, replica, keyring_.signer(replica), &clients_,
+                                    root_.fork(kStreamByzantine + replica));
+  }
   for (uint32_t i = 0; i < plan_.validators; ++i) {
-    NodeSetup setup{config_, &keyring_, plan_.batch_txs_max, plan_.clock_offsets_ms[i],
-                    persisted_keys_max};
+    NodeSetup setup{config_,
+                    byzantine_[i].get(),
+                    &keyring_,
+                    plan_.batch_txs_max,
+                    plan_.clock_offsets_ms[i],
+                    persisted_keys_max,
+                    persisted_keys_per_view};
     setup.config.self = i;
     nodes_.push_back(std::make_unique<SimNode>(std::move(setup), this, &checker_, &trace_));
   }
@@ -93,23 +119,28 @@ RunResult Simulation::run() {
     }
     handle(queue_.pop());
     ++events_;
-    if (liveness_phase_ && !plan_.injector &&
-        checker_.txs_at_quorum() == clients_.transactions().size()) {
+    if (liveness_reached()) {
       note(-1, "liveness: all " + std::to_string(clients_.transactions().size()) +
-                   " txs committed at a quorum");
+                   " txs executed by every honest replica");
       return result();
     }
   }
-  if (checker_.ok() && !plan_.injector) {
+  if (checker_.ok()) {
     const uint64_t done = checker_.txs_at_quorum();
     checker_.fail(Invariant::kLiveness,
                   std::to_string(clients_.transactions().size() - done) + " of " +
                       std::to_string(clients_.transactions().size()) +
-                      " txs not committed at a quorum " + std::to_string(liveness_bound_ms_) +
-                      " ms after the network healed" + " (highest committed height " +
-                      std::to_string(checker_.highest_committed()) + ")");
+                      " txs not executed by every honest replica, " +
+                      std::to_string(liveness_bound_ms_) + " ms after the network healed" +
+                      " (highest committed height " + std::to_string(checker_.highest_committed()) +
+                      ")");
   }
   return result();
+}
+
+bool Simulation::liveness_reached() const {
+  return liveness_phase_ && liveness_submitted_ >= plan_.liveness_txs &&
+         checker_.txs_at_quorum() == clients_.transactions().size();
 }
 
 void Simulation::handle(const Event& event) {
@@ -164,6 +195,15 @@ void Simulation::handle(const Event& event) {
 void Simulation::deliver(const Event& event) {
   SimNode& node = *nodes_[event.node];
   auto message = consensus::decode_message(*event.wire, config_.block_limits);
+  if (!message && byzantine_[event.peer]) {
+    ++garbage_rejected_;  // what the decoder is for
+    if (trace_.on()) {
+      note(static_cast<int>(event.node), "refused " + std::to_string(event.wire->size()) +
+                                             " bytes from r" + std::to_string(event.peer) + ": " +
+                                             message.message());
+    }
+    return;
+  }
   if (!message) {
     checker_.fail(Invariant::kCodec, "a message from replica " + std::to_string(event.peer) +
                                          " does not decode: " + message.message());
@@ -177,6 +217,7 @@ void Simulation::deliver(const Event& event) {
     note(static_cast<int>(event.node),
          "recv " + format_message(*message) + " from r" + std::to_string(event.peer));
   }
+  if (byzantine_[event.node]) byzantine_[event.node]->on_received(event.wire);
   node.step(*message);
 }
 
@@ -198,7 +239,33 @@ void Simulation::deliver_wire(uint32_t from, uint32_t to, std::shared_ptr<const 
   }
 }
 
+void Simulation::send_byzantine(Byzantine& byzantine, const consensus::Outbound& outbound) {
+  const uint32_t from = byzantine.self();
+  const std::vector<Emission> emissions = byzantine.on_send(outbound);
+  if (emissions.empty() && trace_.on()) {
+    note(static_cast<int>(from), "BYZANTINE withholds " + format_message(outbound.message));
+  }
+  for (const Emission& emission : emissions) {
+    ++messages_sent_;
+    std::string fates;
+    for (uint32_t to : emission.targets) deliver_wire(from, to, emission.wire, &fates);
+    if (!trace_.on()) continue;
+    if (emission.what.empty()) {
+      note(static_cast<int>(from), "send " + format_message(outbound.message) + " to" + fates);
+      continue;
+    }
+    auto decoded = consensus::decode_message(*emission.wire, config_.block_limits);
+    note(static_cast<int>(from), "BYZANTINE " + emission.what + ": " +
+                                     (decoded ? format_message(*decoded) : "undecodable") + " to" +
+                                     fates);
+  }
+}
+
 void Simulation::send(uint32_t from, const consensus::Outbound& outbound) {
+  if (byzantine_[from]) {
+    send_byzantine(*byzantine_[from], outbound);
+    return;
+  }
   const consensus::Message& message = outbound.message;
   checker_.on_sent(from, message);
   ++messages_sent_;
@@ -238,7 +305,8 @@ void Simulation::inject(const std::vector<Forgery>& forgeries) {
 void Simulation::request_validation(uint32_t node, uint64_t incarnation,
                                     const consensus::ValidationRequest& request) {
   // The oracle: valid iff every tx was created by a client (no Ed25519 re-verification).
-  bool valid = true;
+  // Plus the node's application checks: no tx repeated in the chain (SimNode::repeats_tx).
+  bool valid = !nodes_[node]->repeats_tx(*request.block);
   for (const auto& tx : request.block->transactions) {
     if (clients_.known().count(tx.hash) == 0) valid = false;
   }
@@ -250,28 +318,6 @@ void Simulation::request_validation(uint32_t node, uint64_t incarnation,
   event.digest = request.digest;
   event.valid = valid;
   queue_.schedule(faults_prng_.range(0, plan_.validation_delay_max_ms), std::move(event));
-}
-
-void Simulation::on_proposal_persisted(uint32_t, const std::vector<Hash>& txs) {
-  for (const Hash& tx : txs) clients_.mark_proposed(tx);
-}
-
-// The primary of the view most running replicas are in (the higher view on a tie): where a
-// client's transfer has the best chance to be proposed.
-uint32_t Simulation::primary() const {
-  std::map<uint64_t, uint32_t> replicas_in_view;
-  for (const auto& node : nodes_) {
-    if (node->up()) ++replicas_in_view[node->replica().view()];
-  }
-  uint64_t view = 0;
-  uint32_t most = 0;
-  for (const auto& [candidate, count] : replicas_in_view) {
-    if (count >= most) {
-      view = candidate;
-      most = count;
-    }
-  }
-  return config_.primary_of(view);
 }
 
 }  // namespace phalanx::sim

@@ -5,11 +5,12 @@
 //
 //   faults     clients submit transfers; messages are delayed, reordered, duplicated and
 //              (on faulty links) lost; partitions come and heal; replicas crash at chosen
-//              points of their Ready loop and restart from durable state; in injector mode
-//              a Byzantine primary forges PRE-PREPAREs
-//   liveness   the network heals for good and every replica is up: every submitted tx must
-//              commit at a quorum within FaultPlan::liveness_bound_ms (not in injector mode,
-//              which checks safety only: there is no view change in part 1)
+//              points of their Ready loop and restart from durable state; Byzantine
+//              replicas misbehave (byzantine.h); in injector mode a Byzantine primary of
+//              view 0 forges PRE-PREPAREs; view changes replace primaries that stall
+//   liveness   the network heals for good and every replica is up, Byzantine ones still
+//              misbehaving; clients submit a few new txs; every tx must be executed by
+//              every honest replica (one that fell behind catches up), in bounded time
 //
 // The checker (checker.h) runs after every step; the first violation ends the run. The
 // same options always produce the same run, the same trace and the same fingerprint.
@@ -22,6 +23,7 @@
 #include <string>
 
 #include "consensus/replica.h"
+#include "tests/sim/byzantine.h"
 #include "tests/sim/checker.h"
 #include "tests/sim/fault_plan.h"
 
@@ -34,6 +36,8 @@ struct RunResult {
   consensus::Counters counters;  // summed over replicas and incarnations
   uint64_t crash_restarts = 0;
   uint64_t forgeries = 0;
+  ByzantineCounters byzantine;    // summed over Byzantine replicas
+  uint64_t garbage_rejected = 0;  // Byzantine bytes the decoder refused
   uint64_t txs_submitted = 0;
   uint64_t highest_committed = 0;
   uint64_t events = 0;

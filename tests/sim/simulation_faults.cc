@@ -15,32 +15,43 @@ uint64_t around(Prng& prng, uint64_t mean_ms) {
 
 }  // namespace
 
+// Clients hand each transfer to every running replica (as gossip would): the primary
+// proposes it, the backups hold it, and their view-change timers run until it commits.
+// After the network healed they submit plan_.liveness_txs more, which must commit too.
 void Simulation::client_submit() {
-  if (!faults_on() || clients_.full() || clients_.transactions().size() >= plan_.txs_max) return;
-  const ledger::SignedTransaction& tx = clients_.create(clients_prng_);
-  const uint32_t to = primary();
-  if (trace_.on()) {
-    note(-1, "client submits tx " + short_hex(tx.hash) + " to r" + std::to_string(to) +
-                 (nodes_[to]->up() ? "" : " (down)"));
+  if (clients_.full() || clients_.transactions().size() >= plan_.txs_max) {
+    if (faults_on()) return;
   }
-  if (nodes_[to]->up()) nodes_[to]->submit(tx);
+  if (!faults_on()) {
+    if (liveness_submitted_ >= plan_.liveness_txs || clients_.full()) {
+      return;
+    }
+    ++liveness_submitted_;
+  }
+  const ledger::SignedTransaction& tx = clients_.create(clients_prng_);
+  if (trace_.on()) note(-1, "client submits tx " + short_hex(tx.hash) + " to every replica");
+  submit_to_all({&tx});
   schedule(clients_prng_.range(plan_.tx_interval_min_ms, plan_.tx_interval_max_ms),
            EventKind::kClientSubmit);
 }
 
+void Simulation::submit_to_all(const std::vector<const ledger::SignedTransaction*>& txs) {
+  for (auto& node : nodes_) {
+    if (node->up()) node->submit(txs);
+  }
+}
+
+// Txs not yet executed where liveness wants them go to every running replica again: they
+// may have been lost with a crashed replica's mempool or with a proposal a view change
+// dropped. A replica ignores those it holds or executed.
 void Simulation::client_retry() {
-  const uint32_t to = primary();
-  SimNode& node = *nodes_[to];
-  if (node.up()) {
-    // Txs lost with a crashed primary's mempool; anything already pending is a no-op.
-    for (size_t index : clients_.unproposed()) {
-      const ledger::SignedTransaction& tx = clients_.transactions()[index];
-      if (node.mempool().contains(tx.hash)) continue;
-      if (trace_.on())
-        note(-1, "client resubmits tx " + short_hex(tx.hash) + " to r" + std::to_string(to));
-      node.submit(tx);
-      if (!node.up()) break;  // an armed crash fired
-    }
+  std::vector<const ledger::SignedTransaction*> pending;
+  for (const auto& tx : clients_.transactions()) {
+    if (!checker_.tx_done(tx.hash)) pending.push_back(&tx);
+  }
+  if (!pending.empty()) {
+    if (trace_.on()) note(-1, "clients resubmit " + std::to_string(pending.size()) + " txs");
+    submit_to_all(pending);
   }
   schedule(plan_.client_retry_ms, EventKind::kClientRetry);
 }
@@ -110,18 +121,19 @@ void Simulation::partition() {
 
 void Simulation::end_faults() {
   liveness_phase_ = true;
-  if (plan_.injector) {
-    end_ms_ = time_ms() + plan_.settle_ms;
-    note(-1, "faults end: healing; safety-only tail (injector mode)");
-  } else {
-    const uint64_t backlog = clients_.transactions().size() - checker_.txs_at_quorum();
-    const uint64_t blocks = (backlog + plan_.batch_txs_max - 1) / plan_.batch_txs_max;
-    liveness_bound_ms_ = plan_.liveness_bound_ms + blocks * plan_.liveness_per_block_ms();
-    end_ms_ = time_ms() + liveness_bound_ms_;
-    note(-1, "faults end: network healed, every replica up; " + std::to_string(backlog) +
-                 " txs must commit at a quorum within " + std::to_string(liveness_bound_ms_) +
-                 "ms");
-  }
+  const uint64_t backlog =
+      clients_.transactions().size() + plan_.liveness_txs - checker_.txs_at_quorum();
+  const uint64_t blocks = (backlog + plan_.batch_txs_max - 1) / plan_.batch_txs_max;
+  // Byzantine or lagging primaries may cost f+1 view changes at the capped timeout.
+  const uint64_t view_changes_ms = (plan_.f() + 1) * 8 * plan_.view_change_timeout_ms;
+  liveness_bound_ms_ =
+      plan_.liveness_bound_ms + blocks * plan_.liveness_per_block_ms() + view_changes_ms;
+  end_ms_ = time_ms() + liveness_bound_ms_;
+  note(-1, "faults end: network healed, every replica up; " + std::to_string(backlog) + " txs (" +
+               std::to_string(plan_.liveness_txs) +
+               " of them new) must be executed by every honest replica within " +
+               std::to_string(liveness_bound_ms_) + "ms");
+  schedule(0, EventKind::kClientSubmit);
   network_.heal_for_good();
   if (injector_) injector_->stop();
   for (auto& node : nodes_) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/sim/byzantine.h"
 #include "tests/sim/clients.h"
 #include "tests/sim/events.h"
 #include "tests/sim/injector.h"
@@ -30,7 +31,6 @@ class Simulation final : public NodeHost {
   void send(uint32_t from, const consensus::Outbound& outbound) override;
   void request_validation(uint32_t node, uint64_t incarnation,
                           const consensus::ValidationRequest& request) override;
-  void on_proposal_persisted(uint32_t node, const std::vector<Hash>& txs) override;
   void on_crashed(uint32_t node, CrashPoint point) override;
 
  private:
@@ -38,6 +38,9 @@ class Simulation final : public NodeHost {
   void deliver(const Event& event);
   void deliver_wire(uint32_t from, uint32_t to, std::shared_ptr<const Bytes> wire,
                     std::string* trace_fates);
+  void send_byzantine(Byzantine& byzantine, const consensus::Outbound& outbound);
+  void submit_to_all(const std::vector<const ledger::SignedTransaction*>& txs);
+  bool liveness_reached() const;
   void inject(const std::vector<Forgery>& forgeries);
   void client_submit();
   void client_retry();
@@ -45,7 +48,6 @@ class Simulation final : public NodeHost {
   void partition();
   void restart(uint32_t node);
   void end_faults();
-  uint32_t primary() const;
   bool faults_on() const { return !liveness_phase_; }
   void note(int replica, const std::string& text) { trace_.line(time_ms(), replica, text); }
   void schedule(uint64_t delay_ms, EventKind kind, uint32_t node = 0) {
@@ -72,12 +74,15 @@ class Simulation final : public NodeHost {
   EventQueue queue_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
   std::unique_ptr<Injector> injector_;
+  std::vector<std::unique_ptr<Byzantine>> byzantine_;  // per replica; null when honest
   bool liveness_phase_ = false;
   uint64_t end_ms_ = UINT64_MAX;  // set when the faults end
   uint64_t liveness_bound_ms_ = 0;
   uint64_t crash_restarts_ = 0;
   uint64_t events_ = 0;
   uint64_t messages_sent_ = 0;
+  uint64_t garbage_rejected_ = 0;    // Byzantine bytes consensus::decode_message refused
+  uint32_t liveness_submitted_ = 0;  // new txs submitted after the network healed
 };
 
 }  // namespace phalanx::sim

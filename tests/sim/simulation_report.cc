@@ -9,11 +9,36 @@ namespace {
 
 void hash_counters(crypto::Hasher* hasher, const consensus::Counters& c) {
   Writer writer;
-  for (uint64_t value :
-       {c.dropped_not_validator, c.dropped_bad_signature, c.dropped_wrong_view,
-        c.dropped_outside_watermarks, c.dropped_invalid_proposal, c.duplicate_votes_ignored,
-        c.pipelined_heights, c.checkpoints_stable, c.checkpoint_gcs, c.blocks_committed,
-        c.safety_refusals, c.equivocations, c.dropped_malformed}) {
+  for (uint64_t value : {c.dropped_not_validator,
+                         c.dropped_bad_signature,
+                         c.dropped_wrong_view,
+                         c.dropped_outside_watermarks,
+                         c.dropped_invalid_proposal,
+                         c.duplicate_votes_ignored,
+                         c.pipelined_heights,
+                         c.checkpoints_stable,
+                         c.checkpoint_gcs,
+                         c.blocks_committed,
+                         c.safety_refusals,
+                         c.equivocations,
+                         c.dropped_malformed,
+                         c.view_changes,
+                         c.view_change_timeouts,
+                         c.dropped_view_changes,
+                         c.new_views_sent,
+                         c.new_views_accepted,
+                         c.new_views_rejected,
+                         c.reproposed_certificates,
+                         c.bodies_fetched,
+                         c.statuses_sent,
+                         c.dropped_statuses,
+                         c.catch_ups,
+                         c.catch_up_blocks,
+                         c.catch_up_requests_served,
+                         c.dropped_catch_up_responses,
+                         c.forged_certificates_refused,
+                         c.catch_up_checkpoints_adopted,
+                         c.new_views_fetched}) {
     writer.u64(value);
   }
   hasher->update(writer.data());
@@ -30,7 +55,16 @@ std::string describe_counters(const consensus::Counters& c) {
       << c.dropped_not_validator << ", bad-signature " << c.dropped_bad_signature << ", wrong-view "
       << c.dropped_wrong_view << ", outside-window " << c.dropped_outside_watermarks
       << ", invalid-proposal " << c.dropped_invalid_proposal << ", malformed "
-      << c.dropped_malformed;
+      << c.dropped_malformed << "; view changes " << c.view_changes << " (timeouts "
+      << c.view_change_timeouts << "), NEW-VIEWs sent " << c.new_views_sent << " accepted "
+      << c.new_views_accepted << " rejected " << c.new_views_rejected << ", re-proposed "
+      << c.reproposed_certificates << ", bodies fetched " << c.bodies_fetched
+      << ", VIEW-CHANGEs dropped " << c.dropped_view_changes << "; STATUS sent " << c.statuses_sent
+      << " dropped " << c.dropped_statuses << ", catch-ups " << c.catch_ups << " (blocks "
+      << c.catch_up_blocks << ", served " << c.catch_up_requests_served << ", responses dropped "
+      << c.dropped_catch_up_responses << ", forged certificates refused "
+      << c.forged_certificates_refused << ", checkpoints adopted " << c.catch_up_checkpoints_adopted
+      << "), NEW-VIEWs fetched " << c.new_views_fetched;
   return out.str();
 }
 
@@ -70,6 +104,18 @@ RunResult Simulation::result() {
   }
   result.crash_restarts = crash_restarts_;
   result.forgeries = injector_ ? injector_->forgeries() : 0;
+  for (const auto& byzantine : byzantine_) {
+    if (!byzantine) continue;
+    const ByzantineCounters& c = byzantine->counters();
+    result.byzantine.misbehaviours += c.misbehaviours;
+    result.byzantine.equivocations += c.equivocations;
+    result.byzantine.bad_proposals += c.bad_proposals;
+    result.byzantine.dropped_certificates += c.dropped_certificates;
+    result.byzantine.garbage += c.garbage;
+    result.byzantine.replays += c.replays;
+    result.byzantine.forged_catch_ups += c.forged_catch_ups;
+  }
+  result.garbage_rejected = garbage_rejected_;
   result.txs_submitted = clients_.transactions().size();
   result.highest_committed = checker_.highest_committed();
   result.events = events_;
@@ -96,8 +142,20 @@ std::string replay_command(const SimOptions& options) {
   if (options.mutations.quorum_2f) command += " --mutation quorum_2f";
   if (options.mutations.skip_prev_hash_check) command += " --mutation skip_prev_hash_check";
   if (options.mutations.send_before_persist) command += " --mutation send_before_persist";
+  if (options.mutations.view_change_without_prepared) {
+    command += " --mutation view_change_without_prepared";
+  }
+  if (options.mutations.new_view_not_rederived) command += " --mutation new_view_not_rederived";
+  if (options.mutations.catch_up_without_certificate_check) {
+    command += " --mutation catch_up_without_certificate_check";
+  }
   if (options.injector == InjectorPolicy::kAlways) command += " --injector always";
   if (options.injector == InjectorPolicy::kNever) command += " --injector never";
+  if (options.byzantine == ByzantinePolicy::kAlways) command += " --byzantine always";
+  if (options.byzantine == ByzantinePolicy::kNever) command += " --byzantine never";
+  if (options.byzantine_behaviours != SimOptions{}.byzantine_behaviours) {
+    command += " --behaviours " + byzantine_behaviour_names(options.byzantine_behaviours);
+  }
   if (!options.check_certificates) command += " --no-certificate-check";
   if (options.fault_model == FaultModel::kWide) command += " --faults wide";
   return command + " --trace";
@@ -115,7 +173,11 @@ std::string summarize(const RunResult& result) {
   out << " [height " << result.highest_committed << ", " << result.txs_submitted << " txs, "
       << result.crash_restarts << " crashes, " << result.forgeries << " forgeries, "
       << result.messages_sent << " sent, " << result.messages_lost << " lost, "
-      << result.messages_duplicated << " duplicated, pipelined "
+      << result.messages_duplicated << " duplicated, view changes " << result.counters.view_changes
+      << ", re-proposed " << result.counters.reproposed_certificates << ", NEW-VIEWs rejected "
+      << result.counters.new_views_rejected << ", catch-ups " << result.counters.catch_ups
+      << ", forged certificates refused " << result.counters.forged_certificates_refused
+      << ", misbehaviours " << result.byzantine.misbehaviours << ", pipelined "
       << result.counters.pipelined_heights << ", checkpoint GCs " << result.counters.checkpoint_gcs
       << ", duplicate votes " << result.counters.duplicate_votes_ignored << ", " << result.events
       << " events, " << result.end_time_ms << " ms simulated]";

@@ -1,0 +1,272 @@
+// Catch-up: a replica that f+1 peers claim to be behind fetches the committed blocks it
+// lacks, with their commit certificates, from one peer at a time. It trusts no sender: each
+// block must carry a certificate of a quorum of valid COMMIT signatures for its hash at the
+// next height and link to the block before it. Certified blocks leave through
+// Ready::committed like any other; a peer's stable checkpoint proof (from its STATUS) moves
+// the log window once this replica has executed that height to the same state.
+//
+// The replica drops block bodies once output, so serving is the caller's job: a request
+// becomes a Ready::serve_requests entry that the caller answers from its ledger.
+#include <algorithm>
+#include <utility>
+
+#include "consensus/codec.h"
+#include "consensus/replica_impl.h"
+
+namespace phalanx::consensus {
+
+// Starts a round when f+1 peers claim a committed height above this replica's (so an honest
+// one did) beyond the log window, where the normal case cannot reach. A replica a few heights
+// behind in a busy pipeline catches up through the normal case without fetching anything;
+// only once it made no progress for a whole status period (`stalled`) does a single peer's
+// claim suffice: that one honest replica may be the only one ahead (the others silent), and
+// a lying claimant costs one refused or unanswered request per period.
+void Replica::Impl::maybe_start_catch_up(bool stalled) {
+  if (catching_up) return;
+  uint64_t target = claimed_height();
+  if (stalled) {
+    for (const auto& [peer, claim] : peer_claims) target = std::max(target, claim.height);
+  } else if (target <= log.high()) {
+    return;
+  }
+  if (target <= committed_height) return;
+  catch_up_target = target;
+  catching_up = true;
+  catch_up_refused.clear();
+  catch_up_buffer.clear();
+  catch_up_peer = config.self;
+  ++counters.catch_ups;
+  if (!rotate_catch_up_peer()) {
+    catching_up = false;
+    return;
+  }
+  send_catch_up_request();
+}
+
+void Replica::Impl::send_catch_up_request() {
+  PHALANX_ASSERT(catching_up && catch_up_peer != config.self);
+  Message request;
+  request.kind = MessageKind::kCatchUpRequest;
+  request.from = config.self;
+  request.height = committed_height + 1;
+  // The peer serves up to its own committed height: do not wait for more than it claimed.
+  catch_up_requested_last = std::min(committed_height + kCatchUpBlocksMax,
+                                     std::max(peer_claims[catch_up_peer].height, request.height));
+  catch_up_progress_ms = now_ms;
+  send_to(catch_up_peer, request);
+}
+
+// The next peer after the current one that claims a height above this replica's and has not
+// served a forged block this round. False when there is none.
+bool Replica::Impl::rotate_catch_up_peer() {
+  for (uint32_t step = 1; step <= config.n(); ++step) {
+    const uint32_t peer = (catch_up_peer + step) % config.n();
+    if (peer == config.self) continue;
+    if (std::find(catch_up_refused.begin(), catch_up_refused.end(), peer) !=
+        catch_up_refused.end()) {
+      continue;
+    }
+    auto claim = peer_claims.find(peer);
+    if (claim == peer_claims.end() || claim->second.height <= committed_height) continue;
+    catch_up_peer = peer;
+    return true;
+  }
+  return false;
+}
+
+void Replica::Impl::check_catch_up_timer() {
+  if (!catching_up || now_ms - catch_up_progress_ms < config.catch_up_timeout_ms) return;
+  // Not asked again this round either: a round ends once every claimant failed it, and the
+  // next status period without progress starts a new one.
+  catch_up_refused.push_back(catch_up_peer);
+  catch_up_buffer.clear();
+  if (!rotate_catch_up_peer()) {
+    catching_up = false;  // nobody left to ask; a later status period starts a new round
+    return;
+  }
+  send_catch_up_request();
+}
+
+// Serving side: the caller reads the blocks from its ledger. A peer asking again for the same
+// first height within a retransmission period is not served twice.
+void Replica::Impl::on_catch_up_request(const Message& message) {
+  const uint64_t first = message.height;
+  if (first == 0 || first > committed_height) {
+    ++counters.dropped_outside_watermarks;
+    return;
+  }
+  auto served = catch_up_serves.find(message.from);
+  if (served != catch_up_serves.end() && served->second.first == first &&
+      now_ms - served->second.second < config.retransmit_ms) {
+    ++counters.duplicate_votes_ignored;
+    return;
+  }
+  catch_up_serves[message.from] = {first, now_ms};
+  const uint64_t last = std::min(committed_height, first + kCatchUpBlocksMax - 1);
+  pending.serve_requests.push_back({message.from, first, last});
+  ++counters.catch_up_requests_served;
+}
+
+void Replica::Impl::on_catch_up_response(const Message& message) {
+  if (!catching_up || message.from != catch_up_peer || message.height <= committed_height ||
+      message.height > committed_height + kCatchUpBlocksMax ||
+      catch_up_buffer.contains(message.height)) {
+    ++counters.dropped_catch_up_responses;
+    return;
+  }
+  catch_up_buffer.emplace(message.height, message);
+  apply_catch_up_buffer();
+}
+
+// Applies buffered responses in height order while the caller keeps up with execution (at
+// most kCatchUpBlocksMax output and not executed), then asks for more or ends the round.
+void Replica::Impl::apply_catch_up_buffer() {
+  if (!catching_up) return;
+  bool applied = false;
+  while (catching_up && committed_height - executed_height < kCatchUpBlocksMax) {
+    auto next = catch_up_buffer.find(committed_height + 1);
+    if (next == catch_up_buffer.end()) break;
+    const Message message = std::move(next->second);
+    catch_up_buffer.erase(next);
+    if (!apply_catch_up_block(message)) {
+      refuse_catch_up_peer();
+      return;
+    }
+    applied = true;
+  }
+  if (!catching_up) return;
+  if (applied) progress();  // entries above may now be output by the normal case
+  catch_up_buffer.erase(catch_up_buffer.begin(), catch_up_buffer.upper_bound(committed_height));
+  if (committed_height >= std::max(catch_up_target, claimed_height())) {
+    catching_up = false;
+    catch_up_buffer.clear();
+    return;
+  }
+  // Only a block of this round completes a batch (the normal case may also move the
+  // committed height; the timer covers a peer that stops answering).
+  if (!applied || committed_height < catch_up_requested_last) return;
+  // The batch is in: ask the same peer for the next one if it claims more, else the next.
+  if (peer_claims[catch_up_peer].height <= committed_height && !rotate_catch_up_peer()) {
+    catching_up = false;
+    return;
+  }
+  send_catch_up_request();
+}
+
+// Checks one response against the chain this replica has and outputs its block.
+bool Replica::Impl::apply_catch_up_block(const Message& message) {
+  auto decoded = decode_catch_up_response(message, config);
+  if (!decoded) return false;
+  const uint64_t height = committed_height + 1;
+  if (decoded->block.header.height != height ||
+      decoded->block.header.prev_hash != last_output.hash) {
+    return false;
+  }
+  if (!config.mutations.catch_up_without_certificate_check &&
+      !verify_commit_certificate(config, *verifier, height, decoded->hash, decoded->certificate)
+           .is_ok()) {
+    return false;
+  }
+  output_certified(std::move(decoded).value());
+  return true;
+}
+
+// A certified block is committed whatever this replica's log says: a matching entry is
+// marked output; a different digest there was a proposal that can never commit (a quorum
+// committed this one), so it goes.
+void Replica::Impl::output_certified(CatchUpBlock block) {
+  const uint64_t height = block.block.header.height;
+  if (Entry* entry = log.find(height); entry != nullptr) {
+    if (entry->digest == block.hash) {
+      if (entry->body_missing) {
+        entry->header = block.block.header;
+        entry->pre_prepare.block = ledger::encode_block(block.block);
+        entry->body_missing = false;
+      }
+      entry->commit_ready = entry->output = true;
+      entry->block.reset();
+      entry->tx_hashes_sorted = {};
+    } else {
+      log.erase(height);
+    }
+  }
+  committed_height = height;
+  proposed_height = std::max(proposed_height, committed_height);
+  last_output = BlockRef{height, block.hash, block.block.header.timestamp_ms};
+  catch_up_hashes[height] = block.hash;
+  catch_up_progress_ms = now_ms;
+  timer_start_ms = now_ms;
+  timeout_multiplier = 1;
+  ++counters.blocks_committed;
+  ++counters.catch_up_blocks;
+  pending.committed.push_back(
+      {std::move(block.block), block.hash, std::move(block.certificate), true});
+}
+
+// The asked peer sent something that is not a certified next block: it is not asked again
+// this round, and the next peer is.
+void Replica::Impl::refuse_catch_up_peer() {
+  ++counters.forged_certificates_refused;
+  catch_up_refused.push_back(catch_up_peer);
+  catch_up_buffer.clear();
+  if (!rotate_catch_up_peer()) {
+    catching_up = false;
+    return;
+  }
+  send_catch_up_request();
+}
+
+// A quorum signed the peer's stable checkpoint; once this replica executed that height to
+// the same block and state it can discard below it like after its own stable checkpoint
+// (PBFT §4.3). A mismatch means this ledger diverged: nothing is discarded.
+void Replica::Impl::try_adopt_peer_checkpoint() {
+  if (!peer_checkpoint) return;
+  const CheckpointProof& proof = *peer_checkpoint;
+  if (proof.height <= log.low()) {
+    peer_checkpoint.reset();
+    return;
+  }
+  if (proof.height > executed_height) return;
+  auto root = state_roots.find(proof.height);
+  auto hash = checkpoint_hashes.find(proof.height);
+  if (root == state_roots.end() || hash == checkpoint_hashes.end() ||
+      root->second != proof.state_root || hash->second != proof.block_hash) {
+    peer_checkpoint.reset();
+    return;
+  }
+  const CheckpointProof adopted = proof;
+  peer_checkpoint.reset();
+  collect_garbage(adopted);
+  ++counters.catch_up_checkpoints_adopted;
+  sign_missing_checkpoints();
+}
+
+// Checkpoints this replica executed but never signed: above its window at the time (catch-up
+// ran ahead of it), or executed by the ledger just before a crash. The others may need
+// exactly this vote to make the checkpoint stable, so it is signed once the height is inside
+// the window with its block and state known.
+void Replica::Impl::sign_missing_checkpoints() {
+  const uint64_t interval = config.checkpoint_interval;
+  const uint64_t last = std::min(executed_height, log.high());
+  for (uint64_t height = (log.low() / interval + 1) * interval; height <= last;
+       height += interval) {
+    if (safety.find(MessageKind::kCheckpoint, 0, height) != nullptr) continue;
+    auto root = state_roots.find(height);
+    std::optional<Hash> hash = executed_hash(height);
+    if (root == state_roots.end() || !hash) continue;
+    sign_checkpoint(height, *hash, root->second);
+  }
+}
+
+// The hash of the block executed at `height` (<= committed_height), if still known.
+std::optional<Hash> Replica::Impl::executed_hash(uint64_t height) const {
+  if (height == last_output.height) return last_output.hash;
+  if (const Entry* entry = log.find(height); entry != nullptr) return entry->digest;
+  auto it = catch_up_hashes.find(height);
+  if (it != catch_up_hashes.end()) return it->second;
+  auto checkpoint = checkpoint_hashes.find(height);
+  if (checkpoint != checkpoint_hashes.end()) return checkpoint->second;
+  return std::nullopt;
+}
+
+}  // namespace phalanx::consensus
