@@ -62,7 +62,10 @@ bool Log::has_duplicate_tx(uint64_t height, const Entry& entry) const {
   if (std::adjacent_find(hashes.begin(), hashes.end()) != hashes.end()) return true;
   for (const auto& [other_height, other] : entries_) {
     if (other_height >= height) break;
-    if (!in_flight(other)) continue;
+    // Committed blocks count too: a backup may check this proposal only after a lower
+    // height that held the same tx was output, and the proposer built it on the state of
+    // height - W, which does not show that tx yet.
+    if (!in_flight(other) && !(other.output && !other.rejected)) continue;
     for (const Hash& hash : hashes) {
       if (std::binary_search(other.tx_hashes_sorted.begin(), other.tx_hashes_sorted.end(), hash)) {
         return true;

@@ -30,7 +30,7 @@ struct Entry {
   ledger::BlockHeader header;
   // The decoded block, released once it is output (the caller then owns its copy).
   std::shared_ptr<const ledger::Block> block;
-  std::vector<Hash> tx_hashes_sorted;  // for the in-flight duplicate check; cleared on output
+  std::vector<Hash> tx_hashes_sorted;  // for the duplicate check; kept after output until GC
   // A PREPARE condition failed for good (or SafetyRules refused): this replica never
   // prepares the proposal. The digest stays accepted so no other one is accepted instead.
   bool rejected = false;
@@ -73,7 +73,7 @@ class Log {
   void collect_garbage(uint64_t stable);
 
   // True when a tx of `entry` (at `height`) is repeated inside its block or appears in an
-  // accepted, not rejected, not yet output block at a lower height.
+  // accepted, not rejected block at a lower height, in flight or committed.
   bool has_duplicate_tx(uint64_t height, const Entry& entry) const;
   // True when `tx_hash` is in any accepted, not rejected, not yet output block.
   bool tx_in_flight(const Hash& tx_hash) const;

@@ -139,8 +139,7 @@ void Replica::Impl::output_committed() {
     }
     pending.committed.push_back({*entry->block, entry->digest, std::move(certificate)});
     entry->output = true;
-    entry->block.reset();
-    entry->tx_hashes_sorted = {};
+    entry->block.reset();  // tx_hashes_sorted stays for the duplicate check of later heights
     committed_height = height;
     proposed_height = std::max(proposed_height, committed_height);
     last_output = BlockRef{height, entry->digest, entry->header.timestamp_ms};

@@ -3,17 +3,7 @@
 #include <iostream>
 
 #include "node/bin/phalanxd_commands.h"
-
-// libzmq is not built with TSan: its lock-free pipes synchronise through atomics TSan
-// cannot see, so every hand-off through libzmq would be reported. Our own code stays checked.
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define PHALANX_PHALANXD_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) || defined(PHALANX_PHALANXD_TSAN)
-extern "C" const char* __tsan_default_suppressions() { return "race:libzmq.so\n"; }
-#endif
+#include "node/zmq_tsan_suppression.h"
 
 namespace {
 

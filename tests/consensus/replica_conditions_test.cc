@@ -111,6 +111,25 @@ TEST(PrepareConditions, TransactionInAnotherInFlightBlockIsDropped) {
   }
 }
 
+// A backup may check a proposal only after the lower height holding the same tx was
+// committed and output; the proposer built it on the state of height - W, which does not
+// show that tx yet, so a committed block in the log counts like one in flight.
+TEST(PrepareConditions, TransactionInACommittedBlockIsDropped) {
+  for (bool overlap : {true, false}) {
+    Cluster cluster;
+    auto txs = cluster.make_txs(2);
+    const ledger::Block first = cluster.next_block(1, cluster.genesis_hash(), {txs[0]});
+    for (uint32_t to = 1; to < cluster.n(); ++to) offer(cluster, first, to);
+    ASSERT_EQ(cluster.replica(1).committed_height(), 1u);
+    const ledger::Block second =
+        cluster.next_block(2, ledger::block_hash(first.header),
+                           overlap ? std::vector{txs[1], txs[0]} : std::vector{txs[1]});
+    offer(cluster, second);
+    EXPECT_EQ(prepares_sent(cluster, 2), overlap ? 0u : 1u) << overlap;
+    EXPECT_EQ(invalid(cluster), overlap ? 1u : 0u) << overlap;
+  }
+}
+
 TEST(PrepareConditions, InvalidValidationVerdictIsDropped) {
   Cluster cluster;
   cluster.validate = [](uint32_t node, const ValidationRequest&) { return node != 1; };

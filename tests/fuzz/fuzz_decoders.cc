@@ -54,8 +54,7 @@ const phalanx::ledger::BlockLimits& limits() {
 [[maybe_unused]] void fuzz_message(ByteSpan input) {
   auto message = phalanx::consensus::decode_message(input, limits());
   if (!message) return;
-  if (phalanx::Bytes(input.begin(), input.end()) !=
-      phalanx::consensus::encode_message(*message)) {
+  if (phalanx::Bytes(input.begin(), input.end()) != phalanx::consensus::encode_message(*message)) {
     fail("message not canonical");
   }
   (void)phalanx::consensus::signed_body(*message);

@@ -21,7 +21,8 @@ namespace {
 void write(const std::string& dir, const std::string& name, const Bytes& bytes) {
   std::filesystem::create_directories(dir);
   std::ofstream out(dir + "/" + name, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 ledger::Block first_block(const StepHarness& harness) {

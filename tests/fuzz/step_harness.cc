@@ -58,8 +58,9 @@ consensus::Config StepHarness::config() const {
 
 void StepHarness::resign(consensus::Message* message) const {
   if (message->from >= kFuzzValidators) return;
-  message->signature = crypto::sign_domain(keys_[message->from], consensus::domain_of(message->kind),
-                                           kFuzzChainId, consensus::signed_body(*message));
+  message->signature =
+      crypto::sign_domain(keys_[message->from], consensus::domain_of(message->kind), kFuzzChainId,
+                          consensus::signed_body(*message));
 }
 
 void StepHarness::step(const consensus::Message& message) {
@@ -76,8 +77,7 @@ void StepHarness::tick(uint64_t advance_ms) {
 void StepHarness::run_script(ByteSpan script) {
   const ledger::BlockLimits limits{};
   size_t offset = 0;
-  for (size_t record = 0; record < kFuzzScriptRecordsMax && script.size() - offset >= 3;
-       ++record) {
+  for (size_t record = 0; record < kFuzzScriptRecordsMax && script.size() - offset >= 3; ++record) {
     const uint8_t control = script[offset];
     const size_t length = (size_t{script[offset + 1]} << 8) | script[offset + 2];
     offset += 3;

@@ -12,18 +12,8 @@
 #include "gtest/gtest.h"
 #include "node/curve.h"
 #include "node/zap.h"
+#include "node/zmq_tsan_suppression.h"
 #include "tests/node/transport_harness.h"
-
-// libzmq is not built with TSan: its lock-free pipes synchronise through atomics TSan
-// cannot see, so every hand-off through libzmq would be reported. Our own code stays checked.
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define PHALANX_TRANSPORT_TEST_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) || defined(PHALANX_TRANSPORT_TEST_TSAN)
-extern "C" const char* __tsan_default_suppressions() { return "race:libzmq.so\n"; }
-#endif
 
 namespace phalanx::node {
 namespace {
