@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "consensus/signer.h"
+#include "consensus/view_change.h"
 #include "node/node_internal.h"
 #include "node/wire.h"
 
@@ -115,6 +116,14 @@ Status Node::build_replica(crypto::SecretKey key) {
   c.genesis_hash = store_->genesis_hash();
   c.genesis_state_root = ledger::genesis_block(genesis_).header.state_root;
   c.genesis_time_ms = genesis_.genesis_time_ms;
+  // The core asserts this; a genesis that breaks it gets a clear error instead of an abort.
+  if (consensus::new_view_bytes_max(c) > c.block_limits.bytes_max) {
+    return Status::error("genesis: block_bytes_max " + std::to_string(c.block_limits.bytes_max) +
+                         " is too small for " + std::to_string(c.n()) +
+                         " validators and a log window of " + std::to_string(c.log_window) +
+                         " heights: a NEW-VIEW may need " +
+                         std::to_string(consensus::new_view_bytes_max(c)) + " bytes");
+  }
   auto persisted = consensus_store_->load();
   if (!persisted) return persisted.status();
   auto executed = executed_state(*store_, genesis_);

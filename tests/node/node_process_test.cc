@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <fstream>
+
 #include "consensus/codec.h"
 #include "gtest/gtest.h"
 #include "ledger/genesis.h"
@@ -69,6 +71,20 @@ TEST(PhalanxdCli, UsageErrorsExitTwoAndHelpWorks) {
   const CommandResult missing = run_phalanxd({"run", "--home", "/nonexistent/phalanx-home"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
+}
+
+// A genesis whose blocks are too small to carry a NEW-VIEW for its validator set is refused
+// with the numbers, not with an assertion inside the consensus core.
+TEST(PhalanxdCli, GenesisTooSmallForANewViewIsAClearError) {
+  Cluster cluster;
+  const std::string path = cluster.node(0).home + "/genesis.json";
+  Json genesis = Json::parse(read_text_file(path));
+  genesis["block_bytes_max"] = 2000;
+  std::ofstream(path, std::ios::trunc) << genesis.dump();
+  const CommandResult run = run_phalanxd({"run", "--home", cluster.node(0).home});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("block_bytes_max 2000 is too small for 4 validators"), std::string::npos)
+      << run.err;
 }
 
 TEST(PhalanxdProcess, TransfersThroughDifferentNodesCommitIdenticallyEverywhere) {
