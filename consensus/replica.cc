@@ -124,10 +124,10 @@ void Replica::Impl::restore_entries(const PersistedState& state) {
   for (auto& [height, entry] : log.entries()) {
     if (config.primary_of(entry.view) == config.self) entry.validation = Validation::kValid;
     if (height > executed_height) continue;
-    // Executed before the restart: never output again.
+    // Executed before the restart: never output again. Its tx hashes stay for the duplicate
+    // check of later heights (Log::has_duplicate_tx), as for a block output in this run.
     entry.commit_ready = entry.output = true;
     entry.block.reset();
-    entry.tx_hashes_sorted.clear();
   }
 }
 

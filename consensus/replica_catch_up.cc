@@ -185,7 +185,8 @@ void Replica::Impl::output_certified(CatchUpBlock block) {
       }
       entry->commit_ready = entry->output = true;
       entry->block.reset();
-      entry->tx_hashes_sorted = {};
+      // Kept for the duplicate check of later heights, as for a block output normally.
+      entry->tx_hashes_sorted = sorted_tx_hashes(block.block);
     } else {
       log.erase(height);
     }

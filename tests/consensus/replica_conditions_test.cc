@@ -111,16 +111,19 @@ TEST(PrepareConditions, TransactionInAnotherInFlightBlockIsDropped) {
   }
 }
 
-// A backup may check a proposal only after the lower height holding the same tx was
-// committed and output; the proposer built it on the state of height - W, which does not
-// show that tx yet, so a committed block in the log counts like one in flight.
-TEST(PrepareConditions, TransactionInACommittedBlockIsDropped) {
+// Height 1 commits with txs[0]; then the primary offers height 2 with txs[1] and, when
+// `overlap`, txs[0] again. With `restart`, backup 1 restarts in between.
+void expect_committed_tx_not_repeated(bool restart) {
   for (bool overlap : {true, false}) {
     Cluster cluster;
     auto txs = cluster.make_txs(2);
     const ledger::Block first = cluster.next_block(1, cluster.genesis_hash(), {txs[0]});
     for (uint32_t to = 1; to < cluster.n(); ++to) offer(cluster, first, to);
     ASSERT_EQ(cluster.replica(1).committed_height(), 1u);
+    if (restart) {
+      cluster.restart(1);
+      cluster.pump();
+    }
     const ledger::Block second =
         cluster.next_block(2, ledger::block_hash(first.header),
                            overlap ? std::vector{txs[1], txs[0]} : std::vector{txs[1]});
@@ -128,6 +131,20 @@ TEST(PrepareConditions, TransactionInACommittedBlockIsDropped) {
     EXPECT_EQ(prepares_sent(cluster, 2), overlap ? 0u : 1u) << overlap;
     EXPECT_EQ(invalid(cluster), overlap ? 1u : 0u) << overlap;
   }
+}
+
+// A backup may check a proposal only after the lower height holding the same tx was
+// committed and output; the proposer built it on the state of height - W, which does not
+// show that tx yet, so a committed block in the log counts like one in flight.
+TEST(PrepareConditions, TransactionInACommittedBlockIsDropped) {
+  expect_committed_tx_not_repeated(/*restart=*/false);
+}
+
+// The same after a restart: the blocks executed before it stay in the duplicate check
+// (found by phalanx-sim --seed 30529 --byzantine always, where a restarted or caught-up
+// backup PREPAREd a block repeating a tx of a height it had already executed).
+TEST(PrepareConditions, TransactionInABlockExecutedBeforeARestartIsDropped) {
+  expect_committed_tx_not_repeated(/*restart=*/true);
 }
 
 TEST(PrepareConditions, InvalidValidationVerdictIsDropped) {
