@@ -10,6 +10,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tests/testutil/temp_dir.h"
+
 namespace phalanx::crypto {
 namespace {
 
@@ -25,9 +27,7 @@ Seed seed_of(uint8_t first) {
 class KeystoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::path(::testing::TempDir()) / "keystore-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    root_ = pattern;
+    root_ = testutil::make_temp_dir("keystore");
     dir_ = root_ + "/wallet/keys";  // not yet created: keystore_create makes it
   }
   void TearDown() override { fs::remove_all(root_); }

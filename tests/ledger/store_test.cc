@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "tests/testutil/temp_dir.h"
+
 namespace phalanx::ledger {
 namespace {
 
@@ -121,9 +123,7 @@ class ChainGenerator {
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/phalanx-store-test-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
+    dir_ = testutil::make_temp_dir("phalanx-store-test");
     options_.map_size_bytes = 64 << 20;
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "tests/testutil/temp_dir.h"
 
 extern char** environ;
 
@@ -62,12 +63,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& out, const 
   return rc == 0 ? pid : -1;
 }
 
-std::string temp_dir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "phalanx-node-XXXXXX").string();
-  const char* made = mkdtemp(pattern.data());
-  EXPECT_NE(made, nullptr);
-  return pattern;
-}
+std::string temp_dir() { return testutil::make_temp_dir("phalanx-node"); }
 
 crypto::SecretKey faucet_key() {
   crypto::Seed seed{};

@@ -9,17 +9,14 @@
 #include "node/config.h"
 #include "node/consensus_store.h"
 #include "node/home.h"
+#include "tests/testutil/temp_dir.h"
 
 namespace phalanx::node {
 namespace {
 
 class TempDir {
  public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "phalanx-node-unit-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
+  TempDir() { path_ = testutil::make_temp_dir("phalanx-node-unit"); }
   ~TempDir() { std::filesystem::remove_all(path_); }
   const std::string& path() const { return path_; }
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "crypto/bytes.h"
+#include "tests/testutil/temp_dir.h"
 #include "wallet/wallet.h"
 
 namespace phalanx::wallet::testing {
@@ -22,9 +23,7 @@ nlohmann::json WalletRun::json() const {
 }
 
 WalletHarness::WalletHarness() {
-  std::string pattern = (fs::path(::testing::TempDir()) / "wallet-XXXXXX").string();
-  PHALANX_ASSERT(::mkdtemp(pattern.data()) != nullptr);
-  root = pattern;
+  root = testutil::make_temp_dir("wallet");
   keystore = root + "/keystore";
   password_file = write_file("pw.txt", "pw\n");
   env["PHALANX_KEYSTORE"] = keystore;

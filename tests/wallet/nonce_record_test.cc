@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/testutil/temp_dir.h"
+
 namespace phalanx::wallet {
 namespace {
 
@@ -19,9 +21,7 @@ const std::string kAddress = "phx1-test-address";  // the record does not parse 
 class NonceRecordTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::path(::testing::TempDir()) / "nonces-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    dir_ = testutil::make_temp_dir("nonces");
     path_ = nonce_record_path(dir_, "alice");
   }
   void TearDown() override { fs::remove_all(dir_); }
