@@ -36,8 +36,10 @@
 #include <string>
 #include <vector>
 
+#include "crypto/file_io.h"
 #include "ledger/lmdb.h"
 #include "ledger/state_tree.h"
+#include "tests/testutil/rng.h"
 
 namespace phalanx::ledger {
 namespace {
@@ -53,24 +55,7 @@ struct Options {
   std::string dir;
 };
 
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  Hash hash() {
-    Hash h;
-    for (auto& b : h) b = static_cast<uint8_t>(next());
-    return h;
-  }
-
- private:
-  uint64_t state_;
-};
+using testutil::Rng;
 
 [[noreturn]] void die(const std::string& what, const Status& status) {
   std::fprintf(stderr, "phalanx-state-bench: %s: %s\n", what.c_str(), status.to_string().c_str());
@@ -295,12 +280,12 @@ int run(int argc, char** argv) {
   if (const int exit_code = parse_options(argc, argv, &options); exit_code >= 0) return exit_code;
   const bool own_dir = options.dir.empty();
   if (own_dir) {
-    char pattern[] = "/tmp/phalanx-state-bench-XXXXXX";
-    if (mkdtemp(pattern) == nullptr) {
-      std::perror("phalanx-state-bench: mkdtemp");
+    auto dir = make_temp_dir("phalanx-state-bench");
+    if (!dir) {
+      std::fprintf(stderr, "phalanx-state-bench: %s\n", dir.message().c_str());
       return 1;
     }
-    options.dir = pattern;
+    options.dir = *dir;
   }
   Rng rng(1);
   Timing results[2][2];  // [small|large][durable|nosync]

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +92,19 @@ Status write_file_atomically(const std::string& path, const std::string& content
     return Status::error("cannot move " + temp + " to " + path + ": " + message);
   }
   return sync_directory(dir);
+}
+
+Result<std::string> make_temp_dir(const std::string& prefix) {
+  std::error_code error;
+  const std::filesystem::path base = std::filesystem::temp_directory_path(error);
+  if (error) return Status::error("no temporary directory: " + error.message());
+  std::string path = (base / prefix).string();
+  path += '-';
+  path.append(6, 'X');  // the template suffix mkdtemp replaces
+  if (::mkdtemp(path.data()) == nullptr) {
+    return Status::error("cannot create a directory like " + path + ": " + std::strerror(errno));
+  }
+  return path;
 }
 
 }  // namespace phalanx

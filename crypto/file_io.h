@@ -1,5 +1,5 @@
 // Small-file I/O shared by the keystore, the wallet and the node's home directory: bounded
-// reads and durable, atomic replacement.
+// reads, durable atomic replacement, and fresh private directories.
 // Thread-safety: functions touch only the files they are given.
 #pragma once
 
@@ -24,5 +24,9 @@ Status sync_directory(const std::string& dir);
 // Replaces `path` with `content` atomically: writes a temporary file in the same directory
 // (mode 0600), fsyncs it, renames it over `path`, and fsyncs the directory.
 Status write_file_atomically(const std::string& path, const std::string& content);
+
+// Creates "<system temp dir>/<prefix>-<6 random characters>" with mode 0700 (mkdtemp; honours
+// TMPDIR) and returns its path. For tests and benchmarks.
+Result<std::string> make_temp_dir(const std::string& prefix);
 
 }  // namespace phalanx

@@ -9,30 +9,12 @@
 #include <span>
 
 #include "ledger/state.h"
+#include "tests/testutil/rng.h"
 
 namespace phalanx::ledger {
 namespace {
 
-// Own PRNG (splitmix64) so seeds replay identically on every standard library.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  uint64_t below(uint64_t bound) { return next() % bound; }  // bias irrelevant here
-  Hash hash() {
-    Hash h;
-    for (auto& b : h) b = static_cast<uint8_t>(next());
-    return h;
-  }
-
- private:
-  uint64_t state_;
-};
+using testutil::Rng;
 
 Hash sha(std::initializer_list<ByteSpan> parts) {
   Bytes all;

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "tests/testutil/rng.h"
 #include "tests/testutil/temp_dir.h"
 
 namespace phalanx::ledger {
@@ -20,20 +21,7 @@ namespace {
 constexpr char kChain[] = "phalanx-store-test";
 constexpr uint8_t kUsers = 6;
 
-class Rng {  // splitmix64: seeds replay identically on every standard library
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  uint64_t below(uint64_t bound) { return next() % bound; }
-
- private:
-  uint64_t state_;
-};
+using testutil::Rng;
 
 // Keys are cached (signing keys are derived once). Not thread-safe: main thread only.
 const crypto::SecretKey& key(uint8_t i) {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "tests/testutil/free_port.h"
 #include "tests/testutil/temp_dir.h"
 
 extern char** environ;
@@ -25,25 +26,7 @@ namespace phalanx::node::testing {
 
 namespace {
 
-// A port on 127.0.0.1 that is free now, below the kernel's ephemeral range so outgoing
-// connections cannot take it meanwhile; the start depends on the pid so parallel test
-// processes probe different ranges.
-uint16_t free_port() {
-  static uint32_t next = (static_cast<uint32_t>(getpid()) * 769) % 12000;
-  for (int attempt = 0; attempt < 4000; ++attempt) {
-    const uint16_t port = static_cast<uint16_t>(20000 + (next++ % 12000));
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-    close(fd);
-    if (free) return port;
-  }
-  ADD_FAILURE() << "no free port on 127.0.0.1";
-  return 0;
-}
+using testutil::free_port;
 
 // Spawns the phalanxd binary with stdout and stderr going to the two files.
 pid_t spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
@@ -383,6 +366,22 @@ bool Cluster::wait_for_peers(const std::vector<uint32_t>& nodes) {
     }
     return true;
   });
+}
+
+void submit_ok(Cluster& cluster, uint32_t node, const ledger::SignedTransaction& tx) {
+  const auto reply = cluster.submit(node, tx);
+  ASSERT_TRUE(reply.has_value()) << "node " << node << " did not answer";
+  ASSERT_TRUE(reply->contains("result")) << reply->dump();
+  EXPECT_EQ((*reply)["result"], hex_encode(tx.hash));
+}
+
+void start_and_commit_first(Cluster& cluster, uint32_t via, ledger::SignedTransaction* first) {
+  cluster.start_all();
+  ASSERT_TRUE(cluster.wait_for_peers(all_nodes(cluster.n())));
+  *first = cluster.transfer(test_address(1), 5, 0);
+  ASSERT_NO_FATAL_FAILURE(submit_ok(cluster, via, *first));
+  ASSERT_TRUE(
+      wait_until([&] { return cluster.committed_on(all_nodes(cluster.n()), first->hash); }));
 }
 
 }  // namespace phalanx::node::testing

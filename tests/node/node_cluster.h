@@ -135,4 +135,12 @@ std::string read_text_file(const std::string& path);
 std::vector<uint32_t> all_nodes(uint32_t n);
 crypto::Address test_address(uint8_t tag);
 
+// Submits `tx` to `node` and expects it accepted (the reply is the tx hash). Its failures
+// are fatal to the caller only through ASSERT_NO_FATAL_FAILURE.
+void submit_ok(Cluster& cluster, uint32_t node, const ledger::SignedTransaction& tx);
+// The opening of most process tests: starts every node, waits until all are connected, and
+// commits one faucet transfer (5 to test_address(1), nonce 0) submitted through node `via`
+// on all of them. Call it as ASSERT_NO_FATAL_FAILURE(start_and_commit_first(...)).
+void start_and_commit_first(Cluster& cluster, uint32_t via, ledger::SignedTransaction* first);
+
 }  // namespace phalanx::node::testing

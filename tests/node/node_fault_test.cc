@@ -14,12 +14,6 @@
 namespace phalanx::node::testing {
 namespace {
 
-void submit_ok(Cluster& cluster, uint32_t node, const ledger::SignedTransaction& tx) {
-  const auto reply = cluster.submit(node, tx);
-  ASSERT_TRUE(reply.has_value()) << "node " << node << " did not answer";
-  ASSERT_TRUE(reply->contains("result")) << reply->dump();
-}
-
 bool log_has(const Cluster& cluster, uint32_t node, const std::string& text) {
   return read_text_file(cluster.node(node).home + "/node.log").find(text) != std::string::npos;
 }
@@ -35,11 +29,8 @@ std::optional<uint64_t> status_field(Cluster& cluster, uint32_t node, const std:
 // to any of them, all three with identical blocks.
 TEST(PhalanxdFaults, DeadPrimaryIsVotedOutAndTheOthersGoOn) {
   Cluster cluster;
-  cluster.start_all();
-  ASSERT_TRUE(cluster.wait_for_peers(all_nodes(4)));
-  const auto first = cluster.transfer(test_address(1), 5, 0);
-  submit_ok(cluster, 2, first);
-  ASSERT_TRUE(wait_until([&] { return cluster.committed_on(all_nodes(4), first.hash); }));
+  ledger::SignedTransaction first;
+  ASSERT_NO_FATAL_FAILURE(start_and_commit_first(cluster, 2, &first));
   cluster.kill(0);
   const std::vector<uint32_t> live{1, 2, 3};
   std::vector<ledger::SignedTransaction> txs;
@@ -86,11 +77,8 @@ TEST(PhalanxdFaults, BackupRestartedOnAnIdleChainCatchesUp) {
   ClusterOptions options;
   options.checkpoint_interval = 4;
   Cluster cluster(options);
-  cluster.start_all();
-  ASSERT_TRUE(cluster.wait_for_peers(all_nodes(4)));
-  const auto first = cluster.transfer(test_address(1), 5, 0);
-  submit_ok(cluster, 1, first);
-  ASSERT_TRUE(wait_until([&] { return cluster.committed_on(all_nodes(4), first.hash); }));
+  ledger::SignedTransaction first;
+  ASSERT_NO_FATAL_FAILURE(start_and_commit_first(cluster, 1, &first));
   const uint64_t before = cluster.height(0).value();
   cluster.kill(3);
   const std::vector<uint32_t> live{0, 1, 2};

@@ -18,14 +18,6 @@
 namespace phalanx::node::testing {
 namespace {
 
-// Submits and expects acceptance (the reply is the tx hash).
-void submit_ok(Cluster& cluster, uint32_t node, const ledger::SignedTransaction& tx) {
-  const auto reply = cluster.submit(node, tx);
-  ASSERT_TRUE(reply.has_value()) << "node " << node << " did not answer";
-  ASSERT_TRUE(reply->contains("result")) << reply->dump();
-  EXPECT_EQ((*reply)["result"], hex_encode(tx.hash));
-}
-
 int error_code(Cluster& cluster, uint32_t node, const ledger::SignedTransaction& tx) {
   const auto reply = cluster.submit(node, tx);
   if (!reply || !reply->contains("error")) return 0;
@@ -133,11 +125,8 @@ TEST(PhalanxdProcess, TransfersThroughDifferentNodesCommitIdenticallyEverywhere)
 
 TEST(PhalanxdProcess, TwoOfFourStoppedCommitNothingThenResume) {
   Cluster cluster;
-  cluster.start_all();
-  ASSERT_TRUE(cluster.wait_for_peers(all_nodes(4)));
-  const auto first = cluster.transfer(test_address(1), 5, 0);
-  submit_ok(cluster, 0, first);
-  ASSERT_TRUE(wait_until([&] { return cluster.committed_on(all_nodes(4), first.hash); }));
+  ledger::SignedTransaction first;
+  ASSERT_NO_FATAL_FAILURE(start_and_commit_first(cluster, 0, &first));
   const uint64_t before = cluster.height(0).value();
   cluster.signal(2, SIGSTOP);
   cluster.signal(3, SIGSTOP);
@@ -162,11 +151,8 @@ TEST(PhalanxdProcess, TwoOfFourStoppedCommitNothingThenResume) {
 // version that needs catch-up is PhalanxdFaults.BackupRestartedOnAnIdleChainCatchesUp.
 TEST(PhalanxdProcess, KilledBackupRestartsFromItsHomeAndRejoins) {
   Cluster cluster;
-  cluster.start_all();
-  ASSERT_TRUE(cluster.wait_for_peers(all_nodes(4)));
-  const auto first = cluster.transfer(test_address(1), 5, 0);
-  submit_ok(cluster, 1, first);
-  ASSERT_TRUE(wait_until([&] { return cluster.committed_on(all_nodes(4), first.hash); }));
+  ledger::SignedTransaction first;
+  ASSERT_NO_FATAL_FAILURE(start_and_commit_first(cluster, 1, &first));
   cluster.kill(3);
   const auto missed = cluster.transfer(test_address(2), 6, 1);
   submit_ok(cluster, 1, missed);
@@ -239,11 +225,8 @@ std::vector<Bytes> garbage_frames(const Cluster& cluster) {
 // (a process that is not phalanxd): the nodes drop it all and keep committing.
 TEST(PhalanxdProcess, GarbageOnTheP2pPortIsHarmless) {
   Cluster cluster;
-  cluster.start_all();
-  ASSERT_TRUE(cluster.wait_for_peers(all_nodes(4)));
-  const auto first = cluster.transfer(test_address(1), 5, 0);
-  submit_ok(cluster, 0, first);
-  ASSERT_TRUE(wait_until([&] { return cluster.committed_on(all_nodes(4), first.hash); }));
+  ledger::SignedTransaction first;
+  ASSERT_NO_FATAL_FAILURE(start_and_commit_first(cluster, 0, &first));
   send_raw_tcp(cluster.node(0).p2p_port, Bytes(1000, 0x41));
   send_raw_tcp(cluster.node(1).p2p_port, Bytes(3 << 20, 0xff));
   send_raw_tcp(cluster.node(2).p2p_port, {0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0, 'N', 'U'});

@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "node/curve.h"
 #include "node/transport.h"
+#include "tests/testutil/free_port.h"
 
 namespace phalanx::node {
 
@@ -41,26 +42,6 @@ inline bool wait_until(const std::function<bool()>& condition,
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return true;
-}
-
-// A port on 127.0.0.1 that is free now, below the kernel's ephemeral range so outgoing
-// connections cannot take it in the meantime. The start depends on the pid so parallel
-// test processes probe different ports.
-inline uint16_t free_port() {
-  static uint32_t next = 20000 + (static_cast<uint32_t>(getpid()) * 613) % 12000;
-  for (int attempt = 0; attempt < 2000; ++attempt) {
-    const uint16_t port = static_cast<uint16_t>(20000 + (next++ % 12000));
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-    close(fd);
-    if (free) return port;
-  }
-  ADD_FAILURE() << "no free port on 127.0.0.1";
-  return 0;
 }
 
 inline std::string endpoint(uint16_t port) { return "tcp://127.0.0.1:" + std::to_string(port); }
@@ -113,7 +94,7 @@ class Cluster {
  public:
   explicit Cluster(uint32_t n) : inboxes_(n) {
     for (uint32_t i = 0; i < n; ++i) {
-      ports_.push_back(free_port());
+      ports_.push_back(testutil::free_port());
       validators_.push_back({endpoint(ports_.back()), validator_key(i).public_key()});
     }
     nodes_.resize(n);

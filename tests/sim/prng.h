@@ -13,17 +13,13 @@
 #include <vector>
 
 #include "crypto/assert.h"
+#include "tests/testutil/rng.h"
 
 namespace phalanx::sim {
 
-// splitmix64 (Steele, Lea & Flood): advances *state and returns the next output. Used to
-// expand one u64 seed into xoshiro's 256-bit state and to derive independent streams.
-inline uint64_t splitmix64(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+// splitmix64 expands one u64 seed into xoshiro's 256-bit state and derives independent
+// streams (tests/testutil/rng.h).
+using testutil::splitmix64;
 
 constexpr uint32_t kPerMillion = 1'000'000;
 
