@@ -175,8 +175,10 @@ void Mempool::insert(ledger::SignedTransaction tx, const Address& sender,
   if (created) state.account = account;
   PHALANX_ASSERT(state.account == account);
   const uint64_t cost = tx.tx.amount + tx.tx.fee;
+  const bool was_executable = executable(state);
   const bool new_nonce = state.by_nonce.emplace(tx.tx.nonce, arrival).second;
   PHALANX_ASSERT(new_nonce);
+  executable_senders_ = executable_senders_ + executable(state) - was_executable;
   state.cost += cost;
   PHALANX_ASSERT(state.cost <= account.balance);
   const bool new_hash = by_hash_.emplace(tx.hash, arrival).second;
@@ -212,8 +214,10 @@ void Mempool::erase(Arrival arrival) {
   gossip_.erase(arrival);
   auto sender = senders_.find(entry.sender);
   PHALANX_ASSERT(sender != senders_.end());
+  const bool was_executable = executable(sender->second);
   erased += sender->second.by_nonce.erase(entry.tx.tx.nonce);
   PHALANX_ASSERT(erased == (entry.in_flight ? 2u : 4u));
+  executable_senders_ = executable_senders_ + executable(sender->second) - was_executable;
   sender->second.cost -= entry.cost;
   if (sender->second.by_nonce.empty()) senders_.erase(sender);
   bytes_ -= entry.tx.bytes.size();

@@ -122,8 +122,8 @@ class Mempool {
   // True when some sender's lowest pending nonce is its next committed nonce: a tx the next
   // block can carry, so a correct primary has something to order. Txs waiting behind a
   // nonce gap do not count (no primary can propose them, so they must not start view
-  // changes). O(senders) in the worst case, O(1) when the oldest sender can go.
-  bool has_executable() const;
+  // changes). O(1): a count of such senders is kept as the mempool changes.
+  bool has_executable() const { return executable_senders_ > 0; }
   size_t size() const { return entries_.size(); }
   size_t bytes() const { return bytes_; }
   size_t in_flight() const { return entries_.size() - idle_.size(); }
@@ -148,6 +148,10 @@ class Mempool {
     std::map<uint64_t, Arrival> by_nonce;  // pending txs in nonce order
     uint64_t cost = 0;                     // sum of their costs; <= account.balance
   };
+  // Whether the sender's lowest pending nonce is its next committed nonce.
+  static bool executable(const Sender& sender) {
+    return !sender.by_nonce.empty() && sender.by_nonce.begin()->first == sender.account.nonce;
+  }
 
   // Admission steps (mempool.cc).
   Admission check_static(const ledger::SignedTransaction& tx) const;
@@ -201,6 +205,7 @@ class Mempool {
   std::set<Arrival> gossip_;  // client txs not yet gossiped
   Arrival next_arrival_ = 0;
   size_t bytes_ = 0;
+  size_t executable_senders_ = 0;  // senders for which executable() holds
 };
 
 }  // namespace phalanx::node

@@ -21,13 +21,6 @@ bool Mempool::eligible(const Entry& entry) const {
   return previous != sender.by_nonce.end() && entries_.at(previous->second).in_flight;
 }
 
-bool Mempool::has_executable() const {
-  for (const auto& [address, sender] : senders_) {
-    if (sender.by_nonce.begin()->first == sender.account.nonce) return true;
-  }
-  return false;
-}
-
 bool Mempool::take_one(Arrival arrival, BatchBuilder* builder) {
   const Entry& entry = entries_.at(arrival);
   const size_t tx_bytes = entry.tx.bytes.size();
@@ -142,7 +135,9 @@ void Mempool::recheck_sender(const Address& address, const ledger::Account& acco
   auto found = senders_.find(address);
   if (found == senders_.end()) return;
   Sender& sender = found->second;
+  const bool was_executable = executable(sender);
   sender.account = account;
+  executable_senders_ = executable_senders_ + executable(sender) - was_executable;
   std::vector<Arrival> used;
   std::optional<Arrival> first_uncovered;
   uint64_t cost = 0;  // <= the previous balance (an invariant), so no overflow
@@ -187,6 +182,7 @@ void Mempool::check_invariants() const {
   PHALANX_ASSERT(eviction_.size() == idle_.size());
   size_t bytes = 0;
   size_t by_nonce_total = 0;
+  size_t executable_senders = 0;
   for (const auto& [arrival, entry] : entries_) {
     bytes += entry.tx.bytes.size();
     PHALANX_ASSERT(arrival < next_arrival_);
@@ -207,7 +203,9 @@ void Mempool::check_invariants() const {
     PHALANX_ASSERT(cost == sender.cost);
     PHALANX_ASSERT(cost <= sender.account.balance);
     by_nonce_total += sender.by_nonce.size();
+    executable_senders += executable(sender);
   }
+  PHALANX_ASSERT(executable_senders == executable_senders_);
   PHALANX_ASSERT(by_nonce_total == entries_.size());
   PHALANX_ASSERT(bytes == bytes_);
   for (Arrival arrival : gossip_) PHALANX_ASSERT(entries_.contains(arrival));

@@ -256,6 +256,25 @@ TEST_F(MempoolTest, OnlyTransactionsAtTheNextNonceAreExecutable) {
   EXPECT_TRUE(pool.has_executable());
 }
 
+// The count behind has_executable() follows commits that move a sender's nonce without
+// touching its pending txs (nonce 1 committed through another node's mempool).
+TEST_F(MempoolTest, ACommitElsewhereCanMakeAGappedSenderExecutable) {
+  Mempool pool(options);
+  ASSERT_TRUE(admit(pool, tx(3, 2)).admitted());
+  ASSERT_TRUE(admit(pool, tx(1, 4)).admitted());
+  EXPECT_FALSE(pool.has_executable());
+  fund(3, 1000, 2);
+  const std::vector<Address> changed{address(3)};
+  ASSERT_TRUE(pool.on_block_committed(std::vector<Hash>{}, changed, state).is_ok());
+  pool.check_invariants();
+  EXPECT_TRUE(pool.has_executable());
+  fund(3, 1000, 3);  // its nonce 2 was used by another tx: it leaves, the gapped one stays
+  ASSERT_TRUE(pool.on_block_committed(std::vector<Hash>{}, changed, state).is_ok());
+  pool.check_invariants();
+  EXPECT_EQ(pool.size(), 1u);
+  EXPECT_FALSE(pool.has_executable());
+}
+
 TEST_F(MempoolTest, BatchRespectsCountAndByteLimits) {
   Mempool pool(options);
   std::vector<ledger::SignedTransaction> txs;
