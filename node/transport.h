@@ -42,6 +42,10 @@ struct TransportConfig {
   uint32_t self = 0;
   std::vector<PeerInfo> validators;  // indexed by validator index; includes self
   std::string bind_endpoint;         // usually validators[self].endpoint
+  // When set (an IP address), outgoing connections leave from it: ZeroMQ's
+  // "tcp://SOURCE:0;PEER" endpoint. Lets each validator of one host own a 127.0.0.x
+  // address, so packet filters can cut single links (tests/faults). Empty: the OS picks.
+  std::string source_host;
   CurveKeyPair identity;             // CurveKeyPair::from_ed25519(validator secret key)
 
   // Largest frame accepted in either direction; larger outbound frames are refused and

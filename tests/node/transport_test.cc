@@ -5,6 +5,8 @@
 // it passes.
 #include "node/transport.h"
 
+#include <fcntl.h>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -103,6 +105,44 @@ TEST(TransportConfig, ReportsAnEndpointThatCannotBeBound) {
   ASSERT_FALSE(status.is_ok());
   EXPECT_NE(status.message().find("cannot bind " + cluster.endpoint_of(0)), std::string::npos)
       << status.message();
+}
+
+TEST(TransportConfig, RefusesASourceHostThatIsNotAnAddress) {
+  Cluster cluster(4);
+  TransportConfig config = cluster.config(0);
+  config.source_host = "127.0.0.1;tcp://x";
+  Transport transport(std::move(config), nullptr);
+  Status status = transport.start();
+  ASSERT_FALSE(status.is_ok());
+  EXPECT_NE(status.message().find("source host"), std::string::npos) << status.message();
+}
+
+// The address validator 0's connection to validator 1 (a plain listener) comes from.
+std::string dialled_from(const std::string& source_host) {
+  Cluster cluster(2);
+  const int listener = frozen_listener(cluster.port_of(1));
+  fcntl(listener, F_SETFL, O_NONBLOCK);  // accept() polls against the deadline
+  TransportConfig config = cluster.config(0);
+  config.source_host = source_host;
+  cluster.start(0, std::move(config));
+  sockaddr_in peer{};
+  socklen_t length = sizeof(peer);
+  int accepted = -1;
+  EXPECT_TRUE(wait_until([&] {
+    accepted = accept4(listener, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_NONBLOCK);
+    return accepted >= 0;
+  }));
+  char text[INET_ADDRSTRLEN] = {};
+  if (accepted >= 0) inet_ntop(AF_INET, &peer.sin_addr, text, sizeof(text));
+  cluster.stop(0);
+  if (accepted >= 0) close(accepted);
+  close(listener);
+  return text;
+}
+
+TEST(Transport, OutgoingConnectionsLeaveFromTheConfiguredSourceHost) {
+  EXPECT_EQ(dialled_from("127.0.0.7"), "127.0.0.7");
+  EXPECT_EQ(dialled_from(""), "127.0.0.1");  // unset: the OS picks, loopback's own address
 }
 
 TEST(Transport, FourNodesExchangeFramesAllToAllAttributedToTheirSender) {
