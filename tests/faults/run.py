@@ -28,6 +28,7 @@ from faultlib.cluster import Cluster  # noqa: E402
 EXIT_SKIP = 77
 BANK_ACCOUNTS = 32
 EXTRA_ACCOUNTS = 32   # the flood's and the bad-input corpus's senders
+# ... and one liveness sender per node (checker.check_liveness), used by nothing else.
 CLIENTS = 4
 
 
@@ -53,12 +54,15 @@ class Run:
         self.rng = random.Random(seed)
         self.report = checker.Report()
         self.signer = bankmod.Signer(args.signer)
-        accounts = bankmod.make_accounts(self.signer, self.rng, BANK_ACCOUNTS + EXTRA_ACCOUNTS)
-        self.accounts, self.extra = accounts[:BANK_ACCOUNTS], accounts[BANK_ACCOUNTS:]
+        accounts = bankmod.make_accounts(self.signer, self.rng,
+                                         BANK_ACCOUNTS + EXTRA_ACCOUNTS + args.nodes)
+        self.accounts = accounts[:BANK_ACCOUNTS]
+        self.extra = accounts[BANK_ACCOUNTS:BANK_ACCOUNTS + EXTRA_ACCOUNTS]
         funded = {a.address: bankmod.ACCOUNT_BALANCE for a in accounts}
         config = {} if name == "long" else scenarios.SCENARIOS[name].config
         self.cluster = Cluster(args.bin_dir, work_dir, args.nodes, funded, config, log)
         self.bank = bankmod.Bank(self.signer, self.cluster, self.accounts, seed, CLIENTS)
+        self.bank.liveness_accounts = accounts[BANK_ACCOUNTS + EXTRA_ACCOUNTS:]
         self.net = None
         self.ctx = None
 

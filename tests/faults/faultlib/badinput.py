@@ -60,7 +60,7 @@ def static_cases(address):
 def tx_cases(ctx):
     """Signed bytes from the corpus's own account, each broken one way."""
     bank, chain_id = ctx.bank, ctx.cluster.chain_id
-    account, to = ctx.extra_accounts[0], bank.accounts[0].address
+    account, to = ctx.extra_accounts[-1], bank.accounts[0].address
     sign = bank.signer.sign
     _, good = sign(account.seed, chain_id, to, 7, 1, 0)
     amount_at = len(good) - 2 * (64 + 8 + 8 + 8)  # amount:u64 fee:u64 nonce:u64 signature:64
@@ -112,7 +112,7 @@ def expect(ctx, node, name, body, status, code, content_type="application/json")
 
 def replayed_cases(ctx, node):
     """Nonce already used and duplicate: a tx committed, then sent again / replaced."""
-    bank, account = ctx.bank, ctx.extra_accounts[1]
+    bank, account = ctx.bank, ctx.extra_accounts[-2]
     to = bank.accounts[0].address
     tx_hash, tx_hex = bank.sign(account, to, 3, 1, 0)
     if bank.submit(node, tx_hash, tx_hex, timeout=5) != "accepted":

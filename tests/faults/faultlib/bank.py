@@ -72,6 +72,7 @@ class Bank:
     def __init__(self, signer, cluster, accounts, seed, clients=4):
         self.signer, self.cluster, self.accounts = signer, cluster, accounts
         self.seed, self.clients = seed, clients
+        self.liveness_accounts = []  # one per node, for checker.check_liveness only
         self.lock = threading.Lock()
         self.known = {}
         self.submissions = []

@@ -46,15 +46,16 @@ def check_processes(cluster, report):
 
 
 def check_liveness(cluster, bank, report):
-    """One fresh transfer per honest node, sent to it; each must commit there in time."""
+    """One fresh transfer per honest node, sent to it from an account nothing else uses;
+    each must commit there in time."""
     sent = []
-    for j, node in enumerate(cluster.honest()):
-        sender = bank.accounts[j % len(bank.accounts)]
+    for node in cluster.honest():
+        sender = bank.liveness_accounts[node.index]
         nonce = bank.pending_nonce(node, sender)
         if nonce is None:
             report.fail(f"liveness: node{node.index} does not answer getAccount")
             continue
-        to = bank.accounts[(j + 1) % len(bank.accounts)].address
+        to = bank.accounts[node.index % len(bank.accounts)].address
         tx_hash, tx_hex = bank.sign(sender, to, 1, 1, nonce)
         outcome = bank.submit(node, tx_hash, tx_hex, timeout=5)
         if outcome != "accepted":

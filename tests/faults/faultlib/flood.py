@@ -12,10 +12,12 @@ import time
 
 from faultlib import rpc
 
-MEMPOOL_TXS_MAX = 2000
-CONFIG = {"mempool": {"txs_max": MEMPOOL_TXS_MAX}}
+MEMPOOL_TXS_MAX = 500
+BATCH = 1000            # calls per JSON-RPC batch: twice the pool in one request
+CONFIG = {"mempool": {"txs_max": MEMPOOL_TXS_MAX}, "rpc": {"batch_max": BATCH}}
 TXS_PER_ACCOUNT = 200   # below sender_txs_max and nonce_gap_max (256)
-BATCH = 100
+BAD_SIGNATURE_NONCE = 250  # unused by the valid ones, within nonce_gap_max
+FLOOD_ACCOUNTS = 24     # of the run's extra accounts; badinput.py uses the last ones
 PROBE_INTERVAL_S = 0.25
 PROBE_TIMEOUT_S = 2.0
 MEMPOOL_FULL = -32009
@@ -48,7 +50,9 @@ class Flood:
         bank = self.ctx.bank
         to = bank.accounts[0].address
         _, tx_hex = bank.signer.sign(account.seed, self.ctx.cluster.chain_id, to, 5, 1, nonce)
-        flipped = tx_hex[:-2] + f"{int(tx_hex[-2:], 16) ^ 1:02x}"
+        _, unused = bank.signer.sign(account.seed, self.ctx.cluster.chain_id, to, 5, 1,
+                                     BAD_SIGNATURE_NONCE)
+        flipped = unused[:-2] + f"{int(unused[-2:], 16) ^ 1:02x}"
         _, far = bank.signer.sign(account.seed, self.ctx.cluster.chain_id, to, 5, 1,
                                   nonce + 100000)
         return [("bad-signature", flipped), ("nonce-far-ahead", far), ("not-hex", "zz" + tx_hex),
@@ -95,7 +99,7 @@ class Flood:
                     self.unanswered.append(f"node{node.index}: {e}")
 
     def start(self):
-        extra = self.ctx.extra_accounts
+        extra = self.ctx.extra_accounts[:FLOOD_ACCOUNTS]
         halves = [extra[0::2], extra[1::2]]
         self.threads = [threading.Thread(target=self.sender, args=(i, h), daemon=True)
                         for i, h in enumerate(halves)]

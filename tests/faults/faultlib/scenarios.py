@@ -35,12 +35,16 @@ class Context:
         return self.rng.randrange(self.cluster.n), "random"
 
     def heal(self):
+        """Restores every link, resumes and starts every node, and waits until each
+        answers and sees the others."""
         if self.net:
             self.net.heal()
         for i in range(self.cluster.n):
             self.cluster.resume(i)
             if not self.cluster.nodes[i].running:
                 self.cluster.start(i)
+        self.action("healed; waiting for every node to answer and connect")
+        self.cluster.wait_ready()
 
 
 # --- schedules ------------------------------------------------------------------------
