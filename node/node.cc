@@ -165,6 +165,7 @@ Status Node::build_network(const crypto::SecretKey& key) {
       [this](uint32_t from, Bytes frame) { on_frame(from, std::move(frame)); },
       [this](const std::string& line) { log_->warn("p2p: {}", line); });
   peer_up_.assign(genesis_.n(), false);
+  peer_links_up_.assign(genesis_.n(), 0);
 
   BackendDeps deps;
   deps.store = store_.get();

@@ -157,6 +157,11 @@ bool Transport::enqueue(uint32_t to, Bytes frame, uint32_t destinations) {
 
 uint32_t Transport::connected_peers() const { return shared_->connected_count(); }
 
+uint64_t Transport::peer_links_up(uint32_t validator) const {
+  PHALANX_ASSERT(validator < config_.validators.size());
+  return shared_->links_up(validator);
+}
+
 bool Transport::peer_connected(uint32_t validator) const {
   PHALANX_ASSERT(validator < config_.validators.size());
   return shared_->connected(validator);

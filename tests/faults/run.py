@@ -83,6 +83,7 @@ class Run:
 
     def segment(self, scenario, seconds):
         """One schedule under load, healed, with the bank stopped afterwards."""
+        self.ctx.restart_clock()
         if scenario.extra:
             scenario.extra[0](self.ctx)
         try:
@@ -132,7 +133,7 @@ def run_scenario(args, name, seed):
         run.begin(scenario.setup)
         run.segment(scenario, args.seconds)
         run.bank.stop()
-        checker.check_all(run.cluster, run.bank, run.report)
+        checker.check_all(run.cluster, run.bank, run.report, scenario.drains)
         run.clean_stop()
     except Exception as e:  # a harness error is a failure with its reason, not a traceback
         run.report.fail(f"{type(e).__name__}: {e}")

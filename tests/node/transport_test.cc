@@ -188,6 +188,7 @@ TEST(Transport, ARestartedPeerIsReconnectedAndReceivesAgain) {
   Cluster cluster(4);
   for (uint32_t i = 0; i < 4; ++i) cluster.start(i);
   ASSERT_TRUE(wait_until([&] { return cluster.all_connected({0, 1, 2, 3}); }));
+  EXPECT_EQ(cluster.node(0).peer_links_up(3), 1u);
 
   cluster.stop(3);
   ASSERT_TRUE(wait_until([&] {
@@ -201,6 +202,8 @@ TEST(Transport, ARestartedPeerIsReconnectedAndReceivesAgain) {
 
   cluster.start(3);  // a new process on the same port with the same key
   ASSERT_TRUE(wait_until([&] { return cluster.all_connected({0, 1, 2, 3}); }));
+  EXPECT_EQ(cluster.node(0).peer_links_up(3), 2u);  // a new link: the node gossips again
+  EXPECT_EQ(cluster.node(0).peer_links_up(1), 1u);
   for (uint32_t from = 0; from < 3; ++from) {
     ASSERT_TRUE(cluster.node(from).send(3, text_frame("again from " + std::to_string(from))));
     ASSERT_TRUE(cluster.node(3).send(from, text_frame("back to " + std::to_string(from))));

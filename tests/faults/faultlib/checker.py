@@ -11,7 +11,9 @@
 6. every honest node's balance and nonce of every account match the replay, and
    sum(balances) + burned fees = the genesis supply;
 7. every transaction a node reported committed is executed exactly once in the chain, at
-   the height reported (nothing committed is lost, e.g. across a crash of every node).
+   the height reported (nothing committed is lost, e.g. across a crash of every node);
+8. (scenarios that lose no mempool: no crash, no Byzantine node, no flood) the faults
+   healed, no accepted transaction stays pending on any honest node: each commits.
 """
 import time
 
@@ -21,6 +23,7 @@ from faultlib.bank import wait_for
 AMOUNT_MAX = (1 << 53) - 1
 LIVENESS_TIMEOUT_S = 30
 CONVERGE_TIMEOUT_S = 30
+DRAIN_TIMEOUT_S = 20
 
 
 class Report:
@@ -83,6 +86,41 @@ def check_liveness(cluster, bank, report):
                     f"not commit within {LIVENESS_TIMEOUT_S}s after the faults healed")
     report.fact("liveness", f"{len(sent) - len(pending)}/{len(sent)} fresh transfers committed "
                 f"in {time.monotonic() - begin:.1f}s")
+
+
+def pending_anywhere(cluster, hashes):
+    """The HASHES some honest node reports pending, each with the nodes that do."""
+    pending = {}
+    for node in cluster.honest():
+        try:
+            views = fetch_transactions(node, hashes)
+        except (rpc.RpcError, rpc.Unreachable):
+            continue
+        for h, tx in views.items():
+            if tx is not None and tx["status"] == "pending":
+                pending.setdefault(h, []).append(node.index)
+    return pending
+
+
+def check_drained(cluster, bank, report):
+    """Every accepted tx leaves every honest mempool (commits) once the faults healed."""
+    left = {}
+
+    def drained():
+        left.clear()
+        left.update(pending_anywhere(cluster, list(dict.fromkeys(bank.accepted))))
+        return not left
+
+    begin = time.monotonic()
+    if wait_for(drained, DRAIN_TIMEOUT_S, 0.5):
+        report.fact("drained", f"no accepted tx pending after {time.monotonic() - begin:.1f}s")
+        return
+    where = {}
+    for nodes in left.values():
+        key = ",".join(f"node{i}" for i in nodes)
+        where[key] = where.get(key, 0) + 1
+    report.fail(f"{len(left)} accepted txs still pending {DRAIN_TIMEOUT_S}s after the faults "
+                f"healed (pending on: {where}), e.g. {next(iter(left))[:16]}")
 
 
 def heights(nodes):
@@ -283,9 +321,11 @@ def check_seen_committed(bank, chain, report):
                 f"{len(accepted & set(first))}/{len(accepted)} accepted txs in the chain")
 
 
-def check_all(cluster, bank, report):
+def check_all(cluster, bank, report, drains=False):
     check_processes(cluster, report)
     check_liveness(cluster, bank, report)
+    if drains:
+        check_drained(cluster, bank, report)
     height = check_convergence(cluster, report)
     chain = check_agreement(cluster, height, report)
     if chain is None:
