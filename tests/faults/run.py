@@ -30,6 +30,9 @@ BANK_ACCOUNTS = 32
 EXTRA_ACCOUNTS = 32   # the flood's and the bad-input corpus's senders
 # ... and one liveness sender per node (checker.check_liveness), used by nothing else.
 CLIENTS = 4
+# The long run paces its clients 5x slower, so the final check (every tx of the chain
+# read back from every node) stays within minutes after 30 minutes of load.
+LONG_CLIENT_INTERVAL_S = 0.1
 
 
 def log(line):
@@ -49,7 +52,8 @@ def skip_reason(scenario, bin_dir):
 class Run:
     """One cluster with its bank; run() does setup, schedule, heal, checks and teardown."""
 
-    def __init__(self, args, name, seed, work_dir):
+    def __init__(self, args, name, seed, work_dir, cuts_links):
+        self.phase_start = time.monotonic()
         self.args, self.name, self.seed = args, name, seed
         self.rng = random.Random(seed)
         self.report = checker.Report()
@@ -60,11 +64,20 @@ class Run:
         self.extra = accounts[BANK_ACCOUNTS:BANK_ACCOUNTS + EXTRA_ACCOUNTS]
         funded = {a.address: bankmod.ACCOUNT_BALANCE for a in accounts}
         config = {} if name == "long" else scenarios.SCENARIOS[name].config
-        self.cluster = Cluster(args.bin_dir, work_dir, args.nodes, funded, config, log)
-        self.bank = bankmod.Bank(self.signer, self.cluster, self.accounts, seed, CLIENTS)
+        self.cluster = Cluster(args.bin_dir, work_dir, args.nodes, funded, config, log,
+                               source_addresses=cuts_links)
+        interval = LONG_CLIENT_INTERVAL_S if name == "long" else bankmod.CLIENT_INTERVAL_S
+        self.bank = bankmod.Bank(self.signer, self.cluster, self.accounts, seed, CLIENTS, interval)
         self.bank.liveness_accounts = accounts[BANK_ACCOUNTS + EXTRA_ACCOUNTS:]
         self.net = None
         self.ctx = None
+        self.phases = []  # (name, seconds)
+
+    def phase(self, name):
+        """Ends the current phase, naming it, for the summary's timing line."""
+        now = time.monotonic()
+        self.phases.append((name, now - self.phase_start))
+        self.phase_start = now
 
     def open_network(self, needed):
         if needed:
@@ -112,6 +125,7 @@ class Run:
             f"in {elapsed:.1f}s (seed {self.seed}, {self.args.nodes} nodes)")
         log(f"  submissions: {sum(counts.values())} "
             + ", ".join(f"{k}={v}" for k, v in sorted(counts.items(), key=str)))
+        log("  phases: " + ", ".join(f"{n} {t:.1f}s" for n, t in self.phases))
         for key, value in self.report.facts.items():
             log(f"  {key}: {value}")
         for failure in self.report.failures[:20]:
@@ -127,14 +141,18 @@ def run_scenario(args, name, seed):
     work_dir = tempfile.mkdtemp(prefix=f"phalanx-faults-{name}-")
     begin = time.monotonic()
     log(f"=== {name} (seed {seed}, {args.nodes} nodes, {args.seconds}s of faults) in {work_dir}")
-    run = Run(args, name, seed, work_dir)
+    run = Run(args, name, seed, work_dir, scenario.needs_net)
     try:
         run.open_network(scenario.needs_net)
         run.begin(scenario.setup)
+        run.phase("setup")
         run.segment(scenario, args.seconds)
         run.bank.stop()
+        run.phase("faults+heal")
         checker.check_all(run.cluster, run.bank, run.report, scenario.drains)
+        run.phase("checks")
         run.clean_stop()
+        run.phase("stop")
     except Exception as e:  # a harness error is a failure with its reason, not a traceback
         run.report.fail(f"{type(e).__name__}: {e}")
     finally:
@@ -159,7 +177,7 @@ def run_long(args, seed):
            if not (scenarios.SCENARIOS[m].needs_net and net_reason)]
     log(f"=== long run: {args.long}s (seed {seed}, {args.nodes} nodes) of {', '.join(mix)}"
         + (f"; no partitions: {net_reason}" if net_reason else "") + f" in {work_dir}")
-    run = Run(args, "long", seed, work_dir)
+    run = Run(args, "long", seed, work_dir, net_reason is None)
     segments = {}
     try:
         run.open_network(net_reason is None)

@@ -69,8 +69,10 @@ class Bank:
     """Submissions: (hash, node, outcome) with outcome 'accepted', 'timeout' or an error
     code; known: hash -> (from, to, amount, fee, nonce) of everything signed."""
 
-    def __init__(self, signer, cluster, accounts, seed, clients=4):
+    def __init__(self, signer, cluster, accounts, seed, clients=4,
+                 interval_s=CLIENT_INTERVAL_S):
         self.signer, self.cluster, self.accounts = signer, cluster, accounts
+        self.interval_s = interval_s
         self.seed, self.clients = seed, clients
         self.liveness_accounts = []  # one per node, for checker.check_liveness only
         self.lock = threading.Lock()
@@ -122,7 +124,7 @@ class Bank:
             if nonces[sender.address] is None:
                 nonces[sender.address] = self.pending_nonce(node, sender)
                 if nonces[sender.address] is None:
-                    self.stop_event.wait(CLIENT_INTERVAL_S)
+                    self.stop_event.wait(self.interval_s)
                     continue
             to = rng.choice(self.accounts).address
             tx_hash, tx_hex = self.sign(sender, to, rng.randint(1, 1000), rng.randint(1, 3),
@@ -132,7 +134,7 @@ class Bank:
                 nonces[sender.address] += 1
             elif outcome == "timeout" or outcome in RESYNC_CODES:
                 nonces[sender.address] = None
-            self.stop_event.wait(CLIENT_INTERVAL_S)
+            self.stop_event.wait(self.interval_s)
 
     # --- confirming -------------------------------------------------------------------
     def confirm_once(self, node):

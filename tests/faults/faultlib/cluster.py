@@ -66,9 +66,12 @@ class Node:
 
 
 class Cluster:
-    """n nodes in DIR; accounts maps address -> genesis balance."""
+    """n nodes in DIR; accounts maps address -> genesis balance. With source_addresses,
+    outgoing peer connections leave from each node's own address (p2p.source_host), which
+    partitions need; without it the OS picks 127.0.0.1."""
 
-    def __init__(self, bin_dir, work_dir, n, accounts, config_overrides=None, log=print):
+    def __init__(self, bin_dir, work_dir, n, accounts, config_overrides=None, log=print,
+                 source_addresses=True):
         self.bin_dir, self.dir, self.n = bin_dir, work_dir, n
         self.accounts = dict(accounts)
         self.log = log
@@ -85,10 +88,10 @@ class Cluster:
             self.nodes.append(Node(i, os.path.join(work_dir, f"node{i}"), host, p2p,
                                    free_port(host, local)))
         self.chain_id = f"phalanx-faults-{local.randrange(1 << 32):08x}"
-        self.generate(config_overrides or {})
+        self.generate(config_overrides or {}, source_addresses)
 
     # --- generation -------------------------------------------------------------------
-    def generate(self, overrides):
+    def generate(self, overrides, source_addresses):
         validators = []
         for node in self.nodes:
             out = run_tool([self.phalanxd, "init", "--home", node.home, "--host", node.host,
@@ -97,7 +100,8 @@ class Cluster:
             if not match:
                 raise RuntimeError(f"phalanxd init printed no validator line: {out[:300]}")
             validators += ["--validator", match.group(1)]
-            self.edit_config(node, {"p2p": {"source_host": node.host}, **overrides})
+            source = {"p2p": {"source_host": node.host}} if source_addresses else {}
+            self.edit_config(node, {**source, **overrides})
         allocs = []
         for address, balance in self.accounts.items():
             allocs += ["--alloc", f"{address}={balance}"]
