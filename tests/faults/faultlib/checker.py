@@ -166,14 +166,20 @@ def fetch_chain(node, height):
     return blocks
 
 
-def check_agreement(cluster, height, report):
-    """Returns the reference chain (of the first honest node)."""
-    chains = {}
+def read_honest(cluster, read, what, report):
+    """{node index: read(node)} over the honest nodes; a node that cannot answer fails."""
+    out = {}
     for node in cluster.honest():
         try:
-            chains[node.index] = fetch_chain(node, height)
+            out[node.index] = read(node)
         except (rpc.RpcError, rpc.Unreachable) as e:
-            report.fail(f"node{node.index}: cannot read its chain: {e}")
+            report.fail(f"node{node.index}: cannot read {what}: {e}")
+    return out
+
+
+def check_agreement(cluster, height, report):
+    """Returns the reference chain (of the first honest node)."""
+    chains = read_honest(cluster, lambda node: fetch_chain(node, height), "its chain", report)
     if not chains:
         return None
     ref_index, ref = next(iter(chains.items()))
@@ -250,12 +256,8 @@ def check_transactions(cluster, bank, chain, report):
     """Replays the chain; compares every honest node's view of each tx with the replay."""
     order = chain_transactions(chain)
     hashes = list(dict.fromkeys(h for _, _, h in order))
-    views = {}
-    for node in cluster.honest():
-        try:
-            views[node.index] = fetch_transactions(node, hashes)
-        except (rpc.RpcError, rpc.Unreachable) as e:
-            report.fail(f"node{node.index}: cannot read transactions: {e}")
+    views = read_honest(cluster, lambda node: fetch_transactions(node, hashes), "transactions",
+                        report)
     if not views:
         return None
     ref = next(iter(views.values()))

@@ -51,16 +51,23 @@ class Context:
 
 
 # --- schedules ------------------------------------------------------------------------
+def fault_node(ctx, end, i, fault, undo, hold_s, rest_s):
+    """FAULT = (name, action) on node I for HOLD_S (low, high) seconds, then UNDO; then
+    REST_S seconds without it."""
+    ctx.action(f"{fault[0]} node{i}")
+    fault[1](i)
+    ctx.hold(ctx.rng.uniform(*hold_s), end)
+    ctx.action(f"{undo[0]} node{i}")
+    undo[1](i)
+    ctx.hold(ctx.rng.uniform(*rest_s), end)
+
+
 def crash(ctx, end):
     """SIGKILL a node (the primary half of the time) every few seconds; restart it later."""
     while time.monotonic() < end:
         i, why = ctx.victim()
-        ctx.action(f"SIGKILL node{i} ({why})")
-        ctx.cluster.kill(i)
-        ctx.hold(ctx.rng.uniform(1.0, 2.5), end)
-        ctx.action(f"restart node{i}")
-        ctx.cluster.start(i)
-        ctx.hold(ctx.rng.uniform(1.0, 2.5), end)
+        fault_node(ctx, end, i, (f"SIGKILL ({why})", ctx.cluster.kill),
+                   ("restart", ctx.cluster.start), (1.0, 2.5), (1.0, 2.5))
 
 
 def crash_all(ctx, end):
@@ -89,12 +96,8 @@ def pause(ctx, end):
             i, why = primary, "primary"
         else:
             i, why = ctx.rng.choice([j for j in range(ctx.cluster.n) if j != primary]), "backup"
-        ctx.action(f"SIGSTOP node{i} ({why})")
-        ctx.cluster.pause(i)
-        ctx.hold(ctx.rng.uniform(1.5, 3.5), end)
-        ctx.action(f"SIGCONT node{i}")
-        ctx.cluster.resume(i)
-        ctx.hold(ctx.rng.uniform(1.0, 2.0), end)
+        fault_node(ctx, end, i, (f"SIGSTOP ({why})", ctx.cluster.pause),
+                   ("SIGCONT", ctx.cluster.resume), (1.5, 3.5), (1.0, 2.0))
         turn += 1
 
 
