@@ -9,7 +9,6 @@ import json
 from faultlib import rpc
 from faultlib.bank import wait_for
 
-TX_VERSION_OFFSET = 0
 
 
 def envelope(method, params, call_id=1):

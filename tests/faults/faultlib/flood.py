@@ -8,7 +8,6 @@ full pool first: admission checks room before the signature, docs/node.md); no p
 goes unanswered; the height grows while the flood runs.
 """
 import threading
-import time
 
 from faultlib import rpc
 
