@@ -10,7 +10,6 @@ from faultlib import rpc
 from faultlib.bank import wait_for
 
 
-
 def envelope(method, params, call_id=1):
     return json.dumps({"jsonrpc": "2.0", "id": call_id, "method": method,
                        "params": params}).encode()
