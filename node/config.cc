@@ -35,6 +35,7 @@ std::vector<Field> fields(NodeConfig& c) {
   return {
       {"p2p", "host", &c.p2p_host},
       {"p2p", "port", &c.p2p_port, 1, 65535},
+      {"p2p", "source_host", &c.p2p_source_host},
       {"rpc", "host", &c.rpc_host},
       {"rpc", "port", &c.rpc_port, 1, 65535},
       {"rpc", "threads", &c.rpc_threads, 1, 256},
@@ -80,6 +81,7 @@ Status check_string(const Field& field, const std::string& value) {
     return Status::error(path + ": unknown log level '" + value +
                          "' (trace, debug, info, warn, error, critical, off)");
   }
+  if (field.key == "source_host" && value.empty()) return Status::ok();  // the OS picks
   if (value.empty() || value.size() > kHostBytesMax) {
     return Status::error(path + ": a host name of 1.." + std::to_string(kHostBytesMax) +
                          " characters is required");

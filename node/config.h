@@ -36,6 +36,9 @@ struct NodeConfig {
   // Where this node's transport listens; peers dial the endpoint genesis lists for it.
   std::string p2p_host = "127.0.0.1";
   uint16_t p2p_port = 26600;
+  // The address outgoing peer connections leave from; empty: the OS picks. The fault
+  // suite gives every validator its own 127.0.0.x so that iptables can cut single links.
+  std::string p2p_source_host;
 
   std::string rpc_host = "127.0.0.1";
   uint16_t rpc_port = 26601;

@@ -187,7 +187,7 @@ void Mempool::insert(ledger::SignedTransaction tx, const Address& sender,
   eviction_.emplace(tx.tx.fee, arrival);
   if (origin == TxOrigin::kClient) gossip_.insert(arrival);
   bytes_ += tx.bytes.size();
-  entries_.emplace(arrival, Entry{std::move(tx), sender, cost, false});
+  entries_.emplace(arrival, Entry{std::move(tx), sender, cost, false, origin});
   PHALANX_ASSERT(fits(0, 0));
 }
 

@@ -111,6 +111,10 @@ class Mempool {
   // Client-originated txs not gossiped yet, oldest first, encoded sizes adding up to at most
   // bytes_max. Each tx is returned by this call at most once.
   std::vector<ledger::SignedTransaction> take_gossip_batch(size_t bytes_max);
+  // Makes every pending client-originated tx due for gossip again (take_gossip_batch
+  // returns it once more); returns how many. For a new link to a peer: what was gossiped
+  // on a link that died, or while the peer was unreachable, never arrived. O(size).
+  size_t requeue_client_gossip();
 
   // The nonce the sender's next tx should carry: `committed_nonce` advanced past every
   // consecutive pending nonce.
@@ -142,6 +146,7 @@ class Mempool {
     Address sender;
     uint64_t cost = 0;  // amount + fee; each <= 2^53-1, so no overflow
     bool in_flight = false;
+    TxOrigin origin = TxOrigin::kClient;
   };
   struct Sender {
     ledger::Account account;               // committed state, as last read

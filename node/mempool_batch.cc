@@ -175,6 +175,16 @@ std::vector<ledger::SignedTransaction> Mempool::take_gossip_batch(size_t bytes_m
   return batch;
 }
 
+size_t Mempool::requeue_client_gossip() {
+  size_t count = 0;
+  for (const auto& [arrival, entry] : entries_) {
+    if (entry.origin != TxOrigin::kClient) continue;
+    gossip_.insert(arrival);
+    ++count;
+  }
+  return count;
+}
+
 void Mempool::check_invariants() const {
   PHALANX_ASSERT(entries_.size() <= options_.txs_max);
   PHALANX_ASSERT(bytes_ <= options_.bytes_max);

@@ -153,6 +153,7 @@ Status Node::build_network(const crypto::SecretKey& key) {
     transport.validators.push_back({validator.p2p, validator.public_key});
   }
   transport.bind_endpoint = "tcp://" + config_.p2p_host + ":" + std::to_string(config_.p2p_port);
+  transport.source_host = config_.p2p_source_host;
   transport.identity = CurveKeyPair::from_ed25519(key);
   transport.frame_bytes_max = wire_frame_bytes_max(genesis_.block_limits);
   if (transport.frame_bytes_max > transport_frame_bytes_limit) {
@@ -164,6 +165,7 @@ Status Node::build_network(const crypto::SecretKey& key) {
       [this](uint32_t from, Bytes frame) { on_frame(from, std::move(frame)); },
       [this](const std::string& line) { log_->warn("p2p: {}", line); });
   peer_up_.assign(genesis_.n(), false);
+  peer_links_up_.assign(genesis_.n(), 0);
 
   BackendDeps deps;
   deps.store = store_.get();

@@ -168,6 +168,7 @@ class Node {
   bool catching_up_ = false;      // whether the replica was fetching committed blocks
   uint32_t catch_up_source_ = 0;  // sender of the last catch-up response stepped
   std::vector<bool> peer_up_;
+  std::vector<uint64_t> peer_links_up_;  // Transport::peer_links_up() at the last look
   std::chrono::steady_clock::time_point peers_checked_{};
   std::mutex services_mutex_;
   bool services_stopped_ = false;  // guarded by services_mutex_

@@ -236,8 +236,12 @@ void Node::on_tick(uint64_t now_ms) {
 }
 
 void Node::watch_peers() {
+  bool new_link = false;
   for (uint32_t peer = 0; peer < peer_up_.size(); ++peer) {
     if (peer == self_) continue;
+    const uint64_t links_up = transport_->peer_links_up(peer);
+    new_link = new_link || links_up != peer_links_up_[peer];
+    peer_links_up_[peer] = links_up;
     const bool up = transport_->peer_connected(peer);
     if (up == peer_up_[peer]) continue;
     peer_up_[peer] = up;
@@ -246,6 +250,15 @@ void Node::watch_peers() {
     } else {
       log_->warn("peer {} lost ({})", peer, genesis_.validators[peer].p2p);
     }
+  }
+  // Gossip is sent once per tx, and frames queued on a link that died, or sent while the
+  // peer was unreachable, are lost: a tx a client gave us during a partition would never
+  // reach the others, and the sender's later txs would wait behind its nonce forever
+  // (tests/faults partition scenarios). Every new link gets our clients' pending txs again;
+  // peers that have them drop them by hash.
+  if (new_link) {
+    const size_t requeued = mempool_->requeue_client_gossip();
+    if (requeued > 0) log_->info("new peer link: gossiping {} pending client txs again", requeued);
   }
 }
 

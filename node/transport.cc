@@ -34,6 +34,11 @@ Status validate_config(const TransportConfig& config) {
     return Status::error("transport: the bind endpoint must be 1.." +
                          std::to_string(transport_endpoint_bytes_max) + " characters");
   }
+  if (config.source_host.size() > transport_endpoint_bytes_max ||
+      config.source_host.find_first_of(";/") != std::string::npos) {
+    return Status::error("transport: the source host must be an address of at most " +
+                         std::to_string(transport_endpoint_bytes_max) + " characters");
+  }
   for (uint32_t i = 0; i < n; ++i) {
     const std::string& endpoint = config.validators[i].endpoint;
     if (i != config.self && (endpoint.empty() || endpoint.size() > transport_endpoint_bytes_max)) {
@@ -151,6 +156,11 @@ bool Transport::enqueue(uint32_t to, Bytes frame, uint32_t destinations) {
 }
 
 uint32_t Transport::connected_peers() const { return shared_->connected_count(); }
+
+uint64_t Transport::peer_links_up(uint32_t validator) const {
+  PHALANX_ASSERT(validator < config_.validators.size());
+  return shared_->links_up(validator);
+}
 
 bool Transport::peer_connected(uint32_t validator) const {
   PHALANX_ASSERT(validator < config_.validators.size());

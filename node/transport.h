@@ -43,6 +43,10 @@ struct TransportConfig {
   std::vector<PeerInfo> validators;  // indexed by validator index; includes self
   std::string bind_endpoint;         // usually validators[self].endpoint
   CurveKeyPair identity;             // CurveKeyPair::from_ed25519(validator secret key)
+  // When set (an IP address), outgoing connections leave from it: ZeroMQ's
+  // "tcp://SOURCE:0;PEER" endpoint. Lets each validator of one host own a 127.0.0.x
+  // address, so packet filters can cut single links (tests/faults). Empty: the OS picks.
+  std::string source_host;
 
   // Largest frame accepted in either direction; larger outbound frames are refused and
   // larger inbound ones never reach the handler. The caller derives it from its largest
@@ -117,6 +121,10 @@ class Transport {
   // Peers whose DEALER currently has a live, authenticated connection.
   uint32_t connected_peers() const;
   bool peer_connected(uint32_t validator) const;
+  // How many times the link to `validator` has come up since start(): a change means a new
+  // connection, even one that went down and up between two looks at peer_connected().
+  // Frames queued on the old connection may have been lost with it.
+  uint64_t peer_links_up(uint32_t validator) const;
   TransportCounters counters() const;
   // The endpoint actually bound (resolves a "tcp://127.0.0.1:*" wildcard port).
   // REQUIRES: started.

@@ -17,6 +17,14 @@ constexpr int kDealerEvents =
 // Poll slots before the per-peer monitors.
 enum PollSlot : size_t { kWake = 0, kZap = 1, kRouter = 2, kRouterMonitor = 3, kFixedSlots = 4 };
 
+// "tcp://HOST:PORT" dialled from `source_host` (any port): "tcp://SOURCE:0;HOST:PORT",
+// zmq_tcp(7).
+std::string connect_endpoint(const std::string& source_host, const std::string& endpoint) {
+  constexpr std::string_view kTcp = "tcp://";
+  if (source_host.empty() || endpoint.rfind(kTcp, 0) != 0) return endpoint;
+  return std::string(kTcp) + source_host + ":0;" + endpoint.substr(kTcp.size());
+}
+
 }  // namespace
 
 TransportLoop::TransportLoop(const TransportConfig& config, std::vector<CurvePublicKey> keys,
@@ -125,7 +133,8 @@ Status TransportLoop::open_dealer(uint32_t peer) {
   auto monitor =
       open_monitor(s.get(), "inproc://phalanx.monitor.peer." + std::to_string(peer), kDealerEvents);
   if (!monitor) return monitor.status();
-  const std::string& endpoint = config_.validators[peer].endpoint;
+  const std::string endpoint =
+      connect_endpoint(config_.source_host, config_.validators[peer].endpoint);
   if (zmq_connect(s.get(), endpoint.c_str()) != 0) {
     return zmq_failure("transport: cannot connect to validator " + std::to_string(peer) + " at " +
                        endpoint);

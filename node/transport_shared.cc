@@ -28,8 +28,12 @@ TransportShared::TransportShared(size_t validators, size_t queue_frames_max, siz
     : queue_frames_max_(queue_frames_max),
       queue_bytes_max_(queue_bytes_max),
       connected_(new std::atomic<bool>[validators]),
+      links_up_(new std::atomic<uint64_t>[validators]),
       validators_(validators) {
-  for (size_t i = 0; i < validators; ++i) connected_[i].store(false);
+  for (size_t i = 0; i < validators; ++i) {
+    connected_[i].store(false);
+    links_up_[i].store(0);
+  }
 }
 
 TransportShared::~TransportShared() {
@@ -99,6 +103,12 @@ std::deque<OutboundFrame> TransportShared::take() {
 void TransportShared::set_connected(uint32_t validator, bool connected) {
   PHALANX_ASSERT(validator < validators_);
   connected_[validator].store(connected, std::memory_order_relaxed);
+  if (connected) links_up_[validator].fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t TransportShared::links_up(uint32_t validator) const {
+  PHALANX_ASSERT(validator < validators_);
+  return links_up_[validator].load(std::memory_order_relaxed);
 }
 
 bool TransportShared::connected(uint32_t validator) const {

@@ -73,6 +73,8 @@ class TransportShared {
   void set_connected(uint32_t validator, bool connected);
 
   bool connected(uint32_t validator) const;
+  // How many times the link to `validator` came up (set_connected(validator, true)).
+  uint64_t links_up(uint32_t validator) const;
   uint32_t connected_count() const;
 
   AtomicCounters counters;
@@ -85,6 +87,7 @@ class TransportShared {
   int wake_fd_ = -1;
   std::atomic<bool> closed_{true};
   std::unique_ptr<std::atomic<bool>[]> connected_;
+  std::unique_ptr<std::atomic<uint64_t>[]> links_up_;
   const size_t validators_;
 
   std::mutex mutex_;

@@ -429,6 +429,25 @@ TEST_F(MempoolTest, EachClientTransactionIsGossipedOnce) {
   EXPECT_EQ(pool.gossip_backlog(), 0u);
 }
 
+// A new peer link: what was gossiped may have been lost with the old one.
+TEST_F(MempoolTest, RequeuedClientTransactionsAreGossipedAgainPeerOnesNever) {
+  Mempool pool(options);
+  const auto a0 = tx(0, 0), a1 = tx(0, 1), peer = tx(1, 0);
+  ASSERT_TRUE(admit(pool, a0).admitted());
+  ASSERT_TRUE(admit(pool, a1).admitted());
+  ASSERT_TRUE(admit(pool, peer, TxOrigin::kPeer).admitted());
+  EXPECT_EQ(pool.take_gossip_batch(1 << 20).size(), 2u);
+  EXPECT_EQ(pool.requeue_client_gossip(), 2u);
+  EXPECT_EQ(pool.requeue_client_gossip(), 2u);  // idempotent: each tx is due once
+  EXPECT_EQ(hashes(pool.take_gossip_batch(1 << 20)), (std::vector<Hash>{a0.hash, a1.hash}));
+  fund(0, 1000, 1);  // a0 committed
+  const std::vector<Hash> included = {a0.hash};
+  ASSERT_TRUE(pool.on_block_committed(included, state).is_ok());
+  EXPECT_EQ(pool.requeue_client_gossip(), 1u);
+  EXPECT_EQ(hashes(pool.take_gossip_batch(1 << 20)), std::vector<Hash>{a1.hash});
+  pool.check_invariants();
+}
+
 TEST_F(MempoolTest, FloodStaysBounded) {
   options.txs_max = 40;
   options.sender_txs_max = 4;

@@ -49,6 +49,20 @@ TEST(NodeConfig, EmptyObjectTakesDefaultsAndRoundTrips) {
   EXPECT_EQ(node_config_to_json(*again), node_config_to_json(custom));
 }
 
+TEST(NodeConfig, SourceHostIsOptionalAndCheckedLikeAHost) {
+  auto unset = parse_node_config("{}");
+  ASSERT_TRUE(unset.is_ok()) << unset.message();
+  EXPECT_EQ(unset->p2p_source_host, "");  // the OS picks
+  auto empty = parse_node_config(R"({"p2p": {"source_host": ""}})");
+  ASSERT_TRUE(empty.is_ok()) << empty.message();
+  auto set = parse_node_config(R"({"p2p": {"source_host": "127.0.3.11"}})");
+  ASSERT_TRUE(set.is_ok()) << set.message();
+  EXPECT_EQ(set->p2p_source_host, "127.0.3.11");
+  EXPECT_EQ(error_of(R"({"p2p": {"source_host": "1.2.3.4;tcp://x"}})").substr(0, 16),
+            "p2p.source_host:");
+  EXPECT_EQ(error_of(R"({"p2p": {"source_host": 5}})"), "p2p.source_host: expected a string");
+}
+
 TEST(NodeConfig, EveryMistakeNamesItsKey) {
   EXPECT_EQ(error_of(R"({"mempool": {"min_fee": -1}})"),
             "mempool.min_fee: expected a non-negative integer");

@@ -154,6 +154,7 @@ class Cluster {
   Transport& node(uint32_t i) { return *nodes_[i]; }
   Inbox& inbox(uint32_t i) { return inboxes_[i]; }
   const std::string& endpoint_of(uint32_t i) const { return validators_[i].endpoint; }
+  uint16_t port_of(uint32_t i) const { return ports_[i]; }
   uint16_t port(uint32_t i) const { return ports_[i]; }
 
  private:

@@ -5,6 +5,8 @@
 // it passes.
 #include "node/transport.h"
 
+#include <fcntl.h>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -105,6 +107,44 @@ TEST(TransportConfig, ReportsAnEndpointThatCannotBeBound) {
       << status.message();
 }
 
+TEST(TransportConfig, RefusesASourceHostThatIsNotAnAddress) {
+  Cluster cluster(4);
+  TransportConfig config = cluster.config(0);
+  config.source_host = "127.0.0.1;tcp://x";
+  Transport transport(std::move(config), nullptr);
+  Status status = transport.start();
+  ASSERT_FALSE(status.is_ok());
+  EXPECT_NE(status.message().find("source host"), std::string::npos) << status.message();
+}
+
+// The address validator 0's connection to validator 1 (a plain listener) comes from.
+std::string dialled_from(const std::string& source_host) {
+  Cluster cluster(2);
+  const int listener = frozen_listener(cluster.port_of(1));
+  fcntl(listener, F_SETFL, O_NONBLOCK);  // accept() polls against the deadline
+  TransportConfig config = cluster.config(0);
+  config.source_host = source_host;
+  cluster.start(0, std::move(config));
+  sockaddr_in peer{};
+  socklen_t length = sizeof(peer);
+  int accepted = -1;
+  EXPECT_TRUE(wait_until([&] {
+    accepted = accept4(listener, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_NONBLOCK);
+    return accepted >= 0;
+  }));
+  char text[INET_ADDRSTRLEN] = {};
+  if (accepted >= 0) inet_ntop(AF_INET, &peer.sin_addr, text, sizeof(text));
+  cluster.stop(0);
+  if (accepted >= 0) close(accepted);
+  close(listener);
+  return text;
+}
+
+TEST(Transport, OutgoingConnectionsLeaveFromTheConfiguredSourceHost) {
+  EXPECT_EQ(dialled_from("127.0.0.7"), "127.0.0.7");
+  EXPECT_EQ(dialled_from(""), "127.0.0.1");  // unset: the OS picks, loopback's own address
+}
+
 TEST(Transport, FourNodesExchangeFramesAllToAllAttributedToTheirSender) {
   constexpr uint32_t n = 4;
   constexpr int per_pair = 25;
@@ -148,6 +188,7 @@ TEST(Transport, ARestartedPeerIsReconnectedAndReceivesAgain) {
   Cluster cluster(4);
   for (uint32_t i = 0; i < 4; ++i) cluster.start(i);
   ASSERT_TRUE(wait_until([&] { return cluster.all_connected({0, 1, 2, 3}); }));
+  EXPECT_EQ(cluster.node(0).peer_links_up(3), 1u);
 
   cluster.stop(3);
   ASSERT_TRUE(wait_until([&] {
@@ -161,6 +202,8 @@ TEST(Transport, ARestartedPeerIsReconnectedAndReceivesAgain) {
 
   cluster.start(3);  // a new process on the same port with the same key
   ASSERT_TRUE(wait_until([&] { return cluster.all_connected({0, 1, 2, 3}); }));
+  EXPECT_EQ(cluster.node(0).peer_links_up(3), 2u);  // a new link: the node gossips again
+  EXPECT_EQ(cluster.node(0).peer_links_up(1), 1u);
   for (uint32_t from = 0; from < 3; ++from) {
     ASSERT_TRUE(cluster.node(from).send(3, text_frame("again from " + std::to_string(from))));
     ASSERT_TRUE(cluster.node(3).send(from, text_frame("back to " + std::to_string(from))));

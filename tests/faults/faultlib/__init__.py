@@ -1,0 +1,1 @@
+"""The fault suite's library: cluster control, network faults, bank workload, checker."""
