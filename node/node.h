@@ -42,6 +42,7 @@
 #include "node/home.h"
 #include "node/mempool.h"
 #include "node/node_events.h"
+#include "node/node_hooks.h"
 #include "node/rpc_server.h"
 #include "node/signature_cache.h"
 #include "node/transport.h"
@@ -77,8 +78,10 @@ class Node {
  public:
   // Locks HOME, reads config.json, genesis.json and node.key, opens the ledger and the
   // consensus record store, rebuilds the replica from them and prepares (without starting)
-  // the transport and the RPC server. Every failure is one clear message.
-  static Result<std::unique_ptr<Node>> open(const std::string& home);
+  // the transport and the RPC server. Every failure is one clear message. `hooks` (a test
+  // build's misbehaviour, node/node_hooks.h) is null in phalanxd.
+  static Result<std::unique_ptr<Node>> open(const std::string& home,
+                                            std::unique_ptr<NodeHooks> hooks = nullptr);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -112,6 +115,9 @@ class Node {
   Status process(consensus::Ready& ready);
   Status persist(const std::vector<consensus::PersistOp>& ops);
   void send(const std::vector<consensus::Outbound>& messages);
+  // One consensus message (through the hooks, if any); false when the transport refused it.
+  bool send_message(const consensus::Outbound& outbound);
+  bool send_frames(std::vector<HookFrame> frames);
   Status apply(const consensus::CommittedBlock& committed);
   void request_validations(std::vector<consensus::ValidationRequest> requests);
   void retry_validations();
@@ -119,6 +125,7 @@ class Node {
   void watch_peers();
   void watch_view();
   void publish_status();
+  void log_peer_faults(bool changed_only);
   void drain_after_stop();
 
   // Catch-up (node_catch_up.cc).
@@ -152,6 +159,7 @@ class Node {
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<NodeBackend> backend_;
   std::unique_ptr<RpcServer> rpc_;
+  std::unique_ptr<NodeHooks> hooks_;  // null but in a test build (phalanxd-byzantine)
 
   // Loop state, touched only by the loop thread.
   NodeCounters counters_;
@@ -169,6 +177,8 @@ class Node {
   uint32_t catch_up_source_ = 0;  // sender of the last catch-up response stepped
   std::vector<bool> peer_up_;
   std::chrono::steady_clock::time_point peers_checked_{};
+  std::chrono::steady_clock::time_point faults_logged_{};
+  uint64_t faults_last_ = 0;  // sum of the peer-fault counters when last logged
   std::mutex services_mutex_;
   bool services_stopped_ = false;  // guarded by services_mutex_
 };
