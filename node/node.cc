@@ -113,8 +113,7 @@ Status Node::build_replica(crypto::SecretKey key) {
   c.self = self_;
   c.pipeline_depth = genesis_.pipeline_depth;
   c.checkpoint_interval = genesis_.checkpoint_interval;
-  c.log_window =
-      std::max({node_log_window_min, 2 * genesis_.checkpoint_interval, genesis_.pipeline_depth});
+  c.log_window = node_log_window(genesis_);
   c.block_limits = genesis_.block_limits;
   c.timestamp_skew_ms = config_.timestamp_skew_ms;
   c.retransmit_ms = config_.retransmit_ms;

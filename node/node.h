@@ -23,6 +23,7 @@
 // thread; run() from one thread; open()/start() before run().
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -61,6 +62,9 @@ inline constexpr size_t node_ready_rounds_max = 10'000;
 // Heights the consensus log accepts above the stable checkpoint: at least this, and at
 // least two checkpoint intervals.
 inline constexpr uint32_t node_log_window_min = 64;
+inline uint32_t node_log_window(const ledger::Genesis& genesis) {
+  return std::max({node_log_window_min, 2 * genesis.checkpoint_interval, genesis.pipeline_depth});
+}
 
 // Monotonic counts, logged at shutdown. The frame counters are bumped on the transport's
 // I/O thread, the rest on the loop.

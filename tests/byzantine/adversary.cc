@@ -7,6 +7,7 @@
 
 #include "consensus/catch_up.h"
 #include "consensus/codec.h"
+#include "node/node.h"
 #include "node/wire.h"
 #include "tests/byzantine/forge.h"
 
@@ -61,6 +62,9 @@ void Adversary::attach(const node::HookContext& context) {
   }
   config_.self = self_;
   config_.block_limits = genesis_->block_limits;
+  config_.pipeline_depth = genesis_->pipeline_depth;
+  config_.checkpoint_interval = genesis_->checkpoint_interval;
+  config_.log_window = node::node_log_window(*genesis_);
   const uint64_t seed = options_.seed.value_or(self_);
   rng_ = testutil::Rng(seed);
   crypto::Seed stranger_seed;
@@ -86,6 +90,16 @@ Adversary::Plan Adversary::plan(const consensus::Outbound& outbound) {
     case MessageKind::kPrepare:
     case MessageKind::kCommit:
       if (b.has(Behaviour::kConflictingVotes)) return vote_plan(outbound);
+      break;
+    case MessageKind::kViewChange:
+      if (b.has(Behaviour::kConflictingVotes)) {
+        auto hidden = view_change_without_prepared(message, config_, *key_);
+        if (hidden) {
+          fired(Behaviour::kConflictingVotes,
+                "view change to view " + std::to_string(message.view) + " hiding what prepared");
+          return split_plan(outbound, *hidden);
+        }
+      }
       break;
     case MessageKind::kStatus:
       if (b.has(Behaviour::kForgedCatchUp)) {
@@ -174,17 +188,22 @@ std::optional<Adversary::Proposal> Adversary::make_proposal(const Message& origi
   return proposal;
 }
 
-// Odd-indexed recipients (shifted by the height) get a vote for a random digest.
+// A vote for a random digest to some recipients (split_plan).
 Adversary::Plan Adversary::vote_plan(const consensus::Outbound& outbound) {
   const Message& vote = outbound.message;
   Message lie = vote;
   lie.digest = rng_.hash();
   sign_message(&lie, *key_, config_.chain_id);
   fired(Behaviour::kConflictingVotes, "conflicting " + describe(vote));
+  return split_plan(outbound, lie);
+}
+
+// Odd-indexed recipients (shifted by the height) get `lie`, the others the real message.
+Adversary::Plan Adversary::split_plan(const consensus::Outbound& outbound, const Message& lie) {
   Plan plan;
   const std::vector<uint32_t> peers = recipients(outbound);
   for (size_t i = 0; i < peers.size(); ++i) {
-    plan.emplace_back(peers[i], (i + vote.height) % 2 == 1 ? lie : vote);
+    plan.emplace_back(peers[i], (i + outbound.message.height) % 2 == 1 ? lie : outbound.message);
   }
   return plan;
 }

@@ -59,6 +59,7 @@ class Adversary final : public node::NodeHooks {
   Plan proposal_plan(const consensus::Outbound& outbound);
   std::optional<Proposal> make_proposal(const consensus::Message& original);
   Plan vote_plan(const consensus::Outbound& outbound);
+  Plan split_plan(const consensus::Outbound& outbound, const consensus::Message& lie);
   consensus::Message forged_response(uint64_t height);
   std::vector<node::HookFrame> finish(const Plan& plan);
   void junk(std::vector<node::HookFrame>* frames);

@@ -4,6 +4,7 @@
 
 #include "consensus/catch_up.h"
 #include "consensus/codec.h"
+#include "consensus/view_change.h"
 #include "crypto/address.h"
 #include "crypto/domain.h"
 #include "node/wire.h"
@@ -177,6 +178,18 @@ std::optional<Message> inflated_status(const Message& status, const consensus::C
   message.height = report->height;
   message.digest = report->block_hash;
   message.block = consensus::encode_status(*report);
+  sign_message(&message, key, config.chain_id);
+  return message;
+}
+
+std::optional<Message> view_change_without_prepared(const Message& view_change,
+                                                    const consensus::Config& config,
+                                                    const crypto::SecretKey& key) {
+  auto decoded = consensus::decode_view_change(view_change.block, config);
+  if (!decoded || decoded->prepared.empty()) return std::nullopt;
+  decoded->prepared.clear();
+  Message message = view_change;
+  message.block = consensus::encode_view_change(*decoded);
   sign_message(&message, key, config.chain_id);
   return message;
 }

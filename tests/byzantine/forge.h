@@ -68,6 +68,12 @@ std::optional<consensus::Message> inflated_status(const consensus::Message& stat
                                                   const consensus::Config& config, uint64_t extra,
                                                   const crypto::SecretKey& key, Rng& rng);
 
+// A re-signed VIEW-CHANGE that hides every prepared certificate of `view_change` (as if
+// nothing had prepared). Returns nullopt when it does not decode or has none to hide.
+std::optional<consensus::Message> view_change_without_prepared(
+    const consensus::Message& view_change, const consensus::Config& config,
+    const crypto::SecretKey& key);
+
 // Junk for the wire: random bytes, a frame cut short, an unknown frame kind, or `recent`
 // re-encoded under another validator's name (the transport authenticated us, so an honest
 // node drops it). `recent` (a frame this node sent under `limits`) may be empty.

@@ -5,6 +5,7 @@
 #include "consensus/catch_up.h"
 #include "consensus/codec.h"
 #include "consensus/signer.h"
+#include "consensus/view_change.h"
 #include "gtest/gtest.h"
 #include "node/wire.h"
 
@@ -189,6 +190,32 @@ TEST_F(ForgeTest, InflatedStatusIsSignedAndClaimsMore) {
   Message broken = status;
   broken.block = {1, 2, 3};
   EXPECT_FALSE(inflated_status(broken, config_, 100, keys_[3], rng_).has_value());
+}
+
+TEST_F(ForgeTest, ViewChangeLieHidesWhatPreparedAndIsSigned) {
+  consensus::ViewChange view_change;
+  view_change.view = 1;
+  consensus::PreparedProof proof;
+  proof.height = 1;
+  proof.digest = rng_.hash();
+  proof.prepares = {{1, {}}, {2, {}}};
+  view_change.prepared.push_back(proof);
+  Message message;
+  message.kind = MessageKind::kViewChange;
+  message.from = 3;
+  message.view = 1;
+  message.block = consensus::encode_view_change(view_change);
+  ASSERT_TRUE(consensus::decode_view_change(message.block, config_).is_ok());
+  sign_message(&message, keys_[3], kChain);
+  auto hidden = view_change_without_prepared(message, config_, keys_[3]);
+  ASSERT_TRUE(hidden.has_value());
+  EXPECT_TRUE(verifies(*hidden));
+  auto decoded = consensus::decode_view_change(hidden->block, config_);
+  ASSERT_TRUE(decoded.is_ok()) << decoded.message();
+  EXPECT_TRUE(decoded->prepared.empty());
+  EXPECT_EQ(decoded->view, 1u);
+  // Nothing to hide: no lie.
+  EXPECT_FALSE(view_change_without_prepared(*hidden, config_, keys_[3]).has_value());
 }
 
 TEST_F(ForgeTest, GarbageNeverPassesAsOurOwnMessage) {
