@@ -15,6 +15,7 @@ namespace phalanx::byzantine {
 
 namespace {
 
+using consensus::kCatchUpBlocksMax;
 using consensus::Message;
 using consensus::MessageKind;
 
@@ -27,6 +28,7 @@ constexpr uint64_t kReplayIntervalMs = 100;    // one replayed message per inter
 constexpr uint64_t kReplayAgeMinMs = 2000;     // replays are at least this old
 constexpr uint64_t kSummaryIntervalMs = 5000;  // counts per behaviour, when they changed
 constexpr uint64_t kStatusInflation = 100;     // heights added to the STATUS claim
+constexpr uint64_t kStatusHugeOneIn = 4;       // share of claims near 2^64 instead
 constexpr uint64_t kForgedResponsesMax = 2;    // per catch-up request beyond our height
 constexpr uint64_t kBadSignatureOneIn = 4;     // share of messages preceded by a bad copy
 
@@ -103,7 +105,11 @@ Adversary::Plan Adversary::plan(const consensus::Outbound& outbound) {
       break;
     case MessageKind::kStatus:
       if (b.has(Behaviour::kForgedCatchUp)) {
-        auto inflated = inflated_status(message, config_, kStatusInflation, *key_, rng_);
+        // Mostly a little more; now and then all but the largest height there can be.
+        const uint64_t claimed = rng_.below(kStatusHugeOneIn) == 0
+                                     ? UINT64_MAX - rng_.below(kCatchUpBlocksMax)
+                                     : message.height + kStatusInflation;
+        auto inflated = inflated_status(message, config_, claimed, *key_, rng_);
         if (inflated) {
           fired(Behaviour::kForgedCatchUp, "STATUS claims height " +
                                                std::to_string(inflated->height) + " instead of " +

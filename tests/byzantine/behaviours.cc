@@ -16,14 +16,16 @@ std::string known_names() {
 constexpr std::array<std::string_view, kBehaviourCount> kBehaviourHelp = {
     "as primary, two validly signed PRE-PREPAREs (different blocks) for one (view, height) "
     "to the two halves of the backups",
-    "PREPARE/COMMIT for a random digest to some peers, the real one to the others",
+    "PREPARE/COMMIT for a random digest to some peers, the real one to the others; "
+    "VIEW-CHANGE without its prepared certificates to some",
     "a copy with an invalid signature before one in four signed messages",
     "random bytes, truncated frames, noise envelopes and messages under another "
     "validator's name, ten a second",
     "its own consensus messages again, at least 2 s old, ten a second",
     "as primary, blocks with a corrupted-signature, duplicated, already proposed or "
     "wrong-nonce transaction",
-    "STATUS claiming 100 more heights; catch-up answered with forged blocks and certificates"};
+    "STATUS claiming 100 more heights (or, one in four, nearly 2^64); catch-up answered "
+    "with forged blocks and certificates"};
 
 }  // namespace
 

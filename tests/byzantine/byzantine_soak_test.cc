@@ -48,5 +48,35 @@ TEST(ByzantineSoak, HonestNodesStaySafeAndLiveAroundAByzantinePrimary) {
   cluster.expect_same_chain(honest, lowest);
 }
 
+// n = 7 with one Byzantine validator (4): honest node 3 is down while the others commit more
+// than a log window of blocks, then restarts and must catch up. Its first catch-up peer in
+// rotation is the Byzantine node, which answers with forged blocks and certificates.
+TEST(ByzantineSoak, RestartedHonestNodeCatchesUpPastForgedBlocks) {
+  ClusterOptions options;
+  options.n = 7;
+  options.checkpoint_interval = 4;
+  Cluster cluster(options);
+  const std::vector<uint32_t> honest{0, 1, 2, 3, 5, 6};
+  const std::vector<uint32_t> up{0, 1, 2, 5, 6};
+  cluster.set_program(4, PHALANX_BYZANTINE_PATH, {"--byzantine", "all"});
+  cluster.start_all();
+  ASSERT_TRUE(cluster.wait_for_peers(all_nodes(7)));
+  cluster.kill(3);
+  constexpr uint64_t kBlocks = 80;  // above the log window of 64
+  for (uint64_t nonce = 0; nonce < kBlocks; ++nonce) {
+    const auto tx = cluster.transfer(test_address(2), 1, nonce);
+    ASSERT_NO_FATAL_FAILURE(submit_ok(cluster, up[nonce % up.size()], tx));
+    ASSERT_TRUE(wait_until([&] { return cluster.committed_on(up, tx.hash); })) << nonce;
+  }
+  const uint64_t height = cluster.height(0).value_or(0);
+  cluster.start(3);
+  ASSERT_TRUE(wait_until([&] { return cluster.height(3).value_or(0) >= height; }))
+      << "the restarted node did not catch up to " << height;
+  const auto after = cluster.transfer(test_address(2), 1, kBlocks);
+  ASSERT_NO_FATAL_FAILURE(submit_ok(cluster, 3, after));
+  ASSERT_TRUE(wait_until([&] { return cluster.committed_on(honest, after.hash); }));
+  cluster.expect_same_chain(honest, height);
+}
+
 }  // namespace
 }  // namespace phalanx::node::testing

@@ -169,10 +169,10 @@ Message forged_catch_up_response(uint32_t self, uint32_t validators, uint64_t he
 }
 
 std::optional<Message> inflated_status(const Message& status, const consensus::Config& config,
-                                       uint64_t extra, const crypto::SecretKey& key, Rng& rng) {
+                                       uint64_t claimed, const crypto::SecretKey& key, Rng& rng) {
   auto report = consensus::decode_status(status.block, config);
   if (!report) return std::nullopt;
-  report->height += extra;
+  report->height = claimed;
   report->block_hash = rng.hash();
   Message message = status;
   message.height = report->height;

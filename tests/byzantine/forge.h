@@ -61,11 +61,11 @@ consensus::Message forged_catch_up_response(uint32_t self, uint32_t validators, 
                                             const std::string& chain_id,
                                             const crypto::SecretKey& key, Rng& rng);
 
-// A re-signed STATUS claiming `extra` more committed heights than `status` (a random block
-// hash at the claimed height), so idle peers come to this node to catch up.
+// `status` re-signed with the committed height `claimed` (and a random block hash there):
+// claiming more than it has, a node draws idle peers to catch up from it.
 // Returns nullopt when `status` does not decode.
 std::optional<consensus::Message> inflated_status(const consensus::Message& status,
-                                                  const consensus::Config& config, uint64_t extra,
+                                                  const consensus::Config& config, uint64_t claimed,
                                                   const crypto::SecretKey& key, Rng& rng);
 
 // A re-signed VIEW-CHANGE that hides every prepared certificate of `view_change` (as if

@@ -178,7 +178,7 @@ TEST_F(ForgeTest, InflatedStatusIsSignedAndClaimsMore) {
   status.digest = report.block_hash;
   status.block = consensus::encode_status(report);
   sign_message(&status, keys_[3], kChain);
-  auto inflated = inflated_status(status, config_, 100, keys_[3], rng_);
+  auto inflated = inflated_status(status, config_, 140, keys_[3], rng_);
   ASSERT_TRUE(inflated.has_value());
   EXPECT_TRUE(verifies(*inflated));
   auto decoded = consensus::decode_status(inflated->block, config_);
@@ -189,7 +189,7 @@ TEST_F(ForgeTest, InflatedStatusIsSignedAndClaimsMore) {
   EXPECT_NE(decoded->block_hash, report.block_hash);
   Message broken = status;
   broken.block = {1, 2, 3};
-  EXPECT_FALSE(inflated_status(broken, config_, 100, keys_[3], rng_).has_value());
+  EXPECT_FALSE(inflated_status(broken, config_, 140, keys_[3], rng_).has_value());
 }
 
 TEST_F(ForgeTest, ViewChangeLieHidesWhatPreparedAndIsSigned) {
