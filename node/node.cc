@@ -42,7 +42,8 @@ Result<uint32_t> find_self(const ledger::Genesis& genesis, const crypto::PublicK
 
 }  // namespace
 
-Result<std::unique_ptr<Node>> Node::open(const std::string& home) {
+Result<std::unique_ptr<Node>> Node::open(const std::string& home,
+                                         std::unique_ptr<NodeHooks> hooks) {
   std::unique_ptr<Node> node(new Node());
   node->paths_ = HomePaths(home);
   const HomePaths& paths = node->paths_;
@@ -70,6 +71,11 @@ Result<std::unique_ptr<Node>> Node::open(const std::string& home) {
   node->log_ = std::move(log).value();
   PHALANX_RETURN_IF_ERROR(node->open_stores());
   PHALANX_RETURN_IF_ERROR(node->build_network(*key));
+  if (hooks) {
+    node->hooks_ = std::move(hooks);
+    node->hooks_->attach(
+        {node->self_, &node->genesis_, node->store_.get(), &*key, node->log_.get()});
+  }
   PHALANX_RETURN_IF_ERROR(node->build_replica(std::move(key).value()));
   return node;
 }
@@ -107,8 +113,7 @@ Status Node::build_replica(crypto::SecretKey key) {
   c.self = self_;
   c.pipeline_depth = genesis_.pipeline_depth;
   c.checkpoint_interval = genesis_.checkpoint_interval;
-  c.log_window =
-      std::max({node_log_window_min, 2 * genesis_.checkpoint_interval, genesis_.pipeline_depth});
+  c.log_window = node_log_window(genesis_);
   c.block_limits = genesis_.block_limits;
   c.timestamp_skew_ms = config_.timestamp_skew_ms;
   c.retransmit_ms = config_.retransmit_ms;
@@ -207,6 +212,7 @@ Node::~Node() {
         cache_ ? cache_->verifications() : 0, cache_ ? cache_->hits() : 0,
         replica_ ? replica_->counters().view_changes : 0, counters_.frames_malformed.load(),
         counters_.frames_dropped_busy.load(), counters_.frames_wrong_sender.load());
+    if (replica_) log_peer_faults(/*changed_only=*/false);
   }
 }
 

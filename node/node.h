@@ -23,6 +23,7 @@
 // thread; run() from one thread; open()/start() before run().
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -42,6 +43,7 @@
 #include "node/home.h"
 #include "node/mempool.h"
 #include "node/node_events.h"
+#include "node/node_hooks.h"
 #include "node/rpc_server.h"
 #include "node/signature_cache.h"
 #include "node/transport.h"
@@ -60,6 +62,9 @@ inline constexpr size_t node_ready_rounds_max = 10'000;
 // Heights the consensus log accepts above the stable checkpoint: at least this, and at
 // least two checkpoint intervals.
 inline constexpr uint32_t node_log_window_min = 64;
+inline uint32_t node_log_window(const ledger::Genesis& genesis) {
+  return std::max({node_log_window_min, 2 * genesis.checkpoint_interval, genesis.pipeline_depth});
+}
 
 // Monotonic counts, logged at shutdown. The frame counters are bumped on the transport's
 // I/O thread, the rest on the loop.
@@ -77,8 +82,10 @@ class Node {
  public:
   // Locks HOME, reads config.json, genesis.json and node.key, opens the ledger and the
   // consensus record store, rebuilds the replica from them and prepares (without starting)
-  // the transport and the RPC server. Every failure is one clear message.
-  static Result<std::unique_ptr<Node>> open(const std::string& home);
+  // the transport and the RPC server. Every failure is one clear message. `hooks` (a test
+  // build's misbehaviour, node/node_hooks.h) is null in phalanxd.
+  static Result<std::unique_ptr<Node>> open(const std::string& home,
+                                            std::unique_ptr<NodeHooks> hooks = nullptr);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -112,6 +119,9 @@ class Node {
   Status process(consensus::Ready& ready);
   Status persist(const std::vector<consensus::PersistOp>& ops);
   void send(const std::vector<consensus::Outbound>& messages);
+  // One consensus message (through the hooks, if any); false when the transport refused it.
+  bool send_message(const consensus::Outbound& outbound);
+  bool send_frames(std::vector<HookFrame> frames);
   Status apply(const consensus::CommittedBlock& committed);
   void request_validations(std::vector<consensus::ValidationRequest> requests);
   void retry_validations();
@@ -119,6 +129,7 @@ class Node {
   void watch_peers();
   void watch_view();
   void publish_status();
+  void log_peer_faults(bool changed_only);
   void drain_after_stop();
 
   // Catch-up (node_catch_up.cc).
@@ -152,6 +163,7 @@ class Node {
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<NodeBackend> backend_;
   std::unique_ptr<RpcServer> rpc_;
+  std::unique_ptr<NodeHooks> hooks_;  // null but in a test build (phalanxd-byzantine)
 
   // Loop state, touched only by the loop thread.
   NodeCounters counters_;
@@ -170,6 +182,8 @@ class Node {
   std::vector<bool> peer_up_;
   std::vector<uint64_t> peer_links_up_;  // Transport::peer_links_up() at the last look
   std::chrono::steady_clock::time_point peers_checked_{};
+  std::chrono::steady_clock::time_point faults_logged_{};
+  uint64_t faults_last_ = 0;  // sum of the peer-fault counters when last logged
   std::mutex services_mutex_;
   bool services_stopped_ = false;  // guarded by services_mutex_
 };

@@ -6,7 +6,6 @@
 
 #include "consensus/catch_up.h"
 #include "node/node.h"
-#include "node/wire.h"
 
 namespace phalanx::node {
 
@@ -33,7 +32,7 @@ void Node::serve(const consensus::ServeRequest& request) {
     if (!block->has_value() || !certificate->has_value()) break;
     const consensus::Message response =
         consensus::make_catch_up_response(self_, **block, **certificate);
-    if (!transport_->send(request.peer, encode_consensus_frame(response))) break;
+    if (!send_message({request.peer, response})) break;
     sent_last = height;
   }
   if (sent_last >= request.first) {

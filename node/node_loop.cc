@@ -15,6 +15,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kPeerCheckInterval = std::chrono::milliseconds(250);
+// How often, at most, the loop logs what it refused from peers (when that changed).
+constexpr auto kPeerFaultsLogInterval = std::chrono::seconds(2);
 
 void refuse(NodeEvent& event) {
   if (auto* submit = std::get_if<SubmitEvent>(&event)) {
@@ -62,6 +64,7 @@ void Node::handle(NodeEvent& event, bool* stop) {
         using E = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<E, PeerMessageEvent>) {
           if (e.message.kind == consensus::MessageKind::kCatchUpResponse) catch_up_source_ = e.from;
+          if (hooks_) send_frames(hooks_->inbound(e.from, e.message));
           replica_->step(e.message);
         } else if constexpr (std::is_same_v<E, PeerTxsEvent>) {
           on_peer_txs(e);
@@ -137,14 +140,24 @@ Status Node::persist(const std::vector<consensus::PersistOp>& ops) {
 }
 
 void Node::send(const std::vector<consensus::Outbound>& messages) {
-  for (const consensus::Outbound& outbound : messages) {
-    Bytes frame = encode_consensus_frame(outbound.message);
-    if (outbound.to) {
-      (void)transport_->send(*outbound.to, std::move(frame));
-    } else {
-      (void)transport_->broadcast(std::move(frame));
-    }
+  for (const consensus::Outbound& outbound : messages) (void)send_message(outbound);
+}
+
+bool Node::send_message(const consensus::Outbound& outbound) {
+  if (hooks_) return send_frames(hooks_->outbound(outbound));
+  Bytes frame = encode_consensus_frame(outbound.message);
+  if (outbound.to) return transport_->send(*outbound.to, std::move(frame));
+  return transport_->broadcast(std::move(frame));
+}
+
+bool Node::send_frames(std::vector<HookFrame> frames) {
+  bool all_sent = true;
+  for (HookFrame& frame : frames) {
+    const bool sent = frame.to ? transport_->send(*frame.to, std::move(frame.frame))
+                               : transport_->broadcast(std::move(frame.frame));
+    all_sent = all_sent && sent;
   }
+  return all_sent;
 }
 
 // Block, certificate, executed state and indexes in one ledger transaction; then the
@@ -153,6 +166,7 @@ void Node::send(const std::vector<consensus::Outbound>& messages) {
 Status Node::apply(const consensus::CommittedBlock& committed) {
   const ledger::Block& block = committed.block;
   const uint64_t height = block.header.height;
+  if (hooks_) hooks_->before_commit(height);
   auto executed = store_->commit_block(block, committed.certificate);
   if (!executed) {
     return Status::error("cannot commit block " + std::to_string(height) +
@@ -228,11 +242,37 @@ void Node::on_tick(uint64_t now_ms) {
   // could carry that no primary orders is the sign of a faulty one.
   replica_->note_pending_request(mempool_->has_executable());
   replica_->tick(now_ms);
+  if (hooks_) send_frames(hooks_->tick(now_ms));
   retry_validations();
   if (Clock::now() - peers_checked_ >= kPeerCheckInterval) {
     peers_checked_ = Clock::now();
     watch_peers();
   }
+  if (Clock::now() - faults_logged_ >= kPeerFaultsLogInterval) {
+    faults_logged_ = Clock::now();
+    log_peer_faults(/*changed_only=*/true);
+  }
+}
+
+// What the replica and the frame decoder refused from peers, so an operator (and the
+// Byzantine tests, docs/byzantine.md) can see a misbehaving validator: one line when the
+// counts changed, and one at shutdown.
+void Node::log_peer_faults(bool changed_only) {
+  const consensus::Counters& c = replica_->counters();
+  const uint64_t malformed = counters_.frames_malformed.load();
+  const uint64_t wrong_sender = counters_.frames_wrong_sender.load();
+  const uint64_t sum = c.dropped_bad_signature + c.equivocations + c.dropped_invalid_proposal +
+                       c.forged_certificates_refused + c.dropped_view_changes +
+                       c.new_views_rejected + c.dropped_statuses + malformed + wrong_sender;
+  if (changed_only && sum == faults_last_) return;
+  faults_last_ = sum;
+  log_->warn(
+      "refused from peers so far: bad signatures {}, equivocating pre-prepares {}, invalid "
+      "proposals {}, forged catch-up responses {}, invalid view changes {}, rejected new views "
+      "{}, invalid statuses {}, malformed frames {}, frames naming another sender {}",
+      c.dropped_bad_signature, c.equivocations, c.dropped_invalid_proposal,
+      c.forged_certificates_refused, c.dropped_view_changes, c.new_views_rejected,
+      c.dropped_statuses, malformed, wrong_sender);
 }
 
 void Node::watch_peers() {

@@ -52,12 +52,12 @@ build_and_test() {
 }
 
 case "$mode" in
-  fast|all) build_and_test build release -DCMAKE_BUILD_TYPE=Release ;;
+  fast|all) build_and_test build release -DCMAKE_BUILD_TYPE=Release -DPHALANX_BYZANTINE=ON ;;
 esac
 case "$mode" in
   sanitize|all)
     build_and_test build-asan asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_CXX_COMPILER=clang++ -DPHALANX_SANITIZE=ON -DPHALANX_FUZZ=ON ;;
+      -DCMAKE_CXX_COMPILER=clang++ -DPHALANX_SANITIZE=ON -DPHALANX_FUZZ=ON -DPHALANX_BYZANTINE=ON ;;
   tsan)
     build_and_test build-tsan tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_COMPILER=clang++ -DPHALANX_TSAN=ON ;;

@@ -1,7 +1,7 @@
 // phalanxd: command-line parsing (CLI11) and dispatch to the subcommands.
 #include <CLI/CLI.hpp>
-#include <iostream>
 
+#include "node/bin/phalanxd_cli.h"
 #include "node/bin/phalanxd_commands.h"
 #include "node/zmq_tsan_suppression.h"
 
@@ -57,26 +57,19 @@ int main(int argc, char** argv) {
       "Run `phalanxd COMMAND --help` for the flags of each.");
   InitOptions init;
   GenesisOptions genesis;
-  std::string run_home;
+  phalanx::node::RunOptions run_options;
   add_init(app, &init);
   add_genesis(app, &genesis);
   CLI::App* run = app.add_subcommand("run", "Run the node from its home directory");
   run->set_version_flag("--version", version());
-  run->add_option("--home", run_home, "Home directory (see `phalanxd init`)")->required();
+  phalanx::node::add_run_flags(*run, &run_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
-      app.exit(error);  // --help or --version
-      return phalanx::node::kExitOk;
-    }
-    std::string what = error.what();
-    if (what == "A subcommand is required") what = "a command is required: init, genesis or run";
-    std::cerr << kProgram << ": error: " << what << " (see --help)\n";
-    return phalanx::node::kExitUsage;
+    return phalanx::node::finish_parse_error(app, error, kProgram);
   }
   const std::string command = app.get_subcommands().at(0)->get_name();
   if (command == "init") return phalanx::node::run_init(init);
   if (command == "genesis") return phalanx::node::run_genesis(genesis);
-  return phalanx::node::run_node(run_home);
+  return phalanx::node::run_node(run_options.home);
 }

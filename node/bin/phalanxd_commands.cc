@@ -143,11 +143,11 @@ int run_genesis(const GenesisOptions& options) {
 // them with sigwait(), so no handler ever interrupts a system call in the node's threads.
 // Shutdown order: RPC (finishing its workers), transport, then the loop; then the stores
 // close as the node is destroyed.
-int run_node(const std::string& home) {
+int run_node(const std::string& home, std::unique_ptr<NodeHooks> hooks) {
   const sigset_t signals = shutdown_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
-  auto node = Node::open(home);
+  auto node = Node::open(home, std::move(hooks));
   if (!node) return fail(node.message());
   const Status started = (*node)->start();
   if (!started) return fail(started.message());

@@ -4,8 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "node/node_hooks.h"
 
 namespace phalanx::node {
 
@@ -33,6 +36,7 @@ struct GenesisOptions {
 
 int run_init(const InitOptions& options);
 int run_genesis(const GenesisOptions& options);
-int run_node(const std::string& home);
+// `hooks`: a test build's misbehaviour (phalanxd-byzantine); phalanxd passes none.
+int run_node(const std::string& home, std::unique_ptr<NodeHooks> hooks = nullptr);
 
 }  // namespace phalanx::node

@@ -28,21 +28,22 @@ namespace {
 
 using testutil::free_port;
 
-// Spawns the phalanxd binary with stdout and stderr going to the two files.
-pid_t spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+// Spawns `program` (phalanxd unless given) with stdout and stderr going to the two files.
+pid_t spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err,
+            const std::string& program = PHALANX_PHALANXD_PATH) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  std::vector<std::string> full{PHALANX_PHALANXD_PATH};
+  std::vector<std::string> full{program};
   full.insert(full.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& arg : full) argv.push_back(arg.data());
   argv.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, PHALANX_PHALANXD_PATH, &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  EXPECT_EQ(rc, 0) << "cannot spawn " << PHALANX_PHALANXD_PATH;
+  EXPECT_EQ(rc, 0) << "cannot spawn " << program;
   return rc == 0 ? pid : -1;
 }
 
@@ -66,11 +67,15 @@ bool wait_until(const std::function<bool()>& condition, Clock::duration timeout)
 }
 
 CommandResult run_phalanxd(const std::vector<std::string>& args) {
+  return run_program(PHALANX_PHALANXD_PATH, args);
+}
+
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args) {
   const std::string dir = temp_dir();
   const std::string out = dir + "/out";
   const std::string err = dir + "/err";
   CommandResult result;
-  const pid_t pid = spawn(args, out, err);
+  const pid_t pid = spawn(args, out, err, program);
   if (pid > 0) {
     int status = 0;
     waitpid(pid, &status, 0);
@@ -213,11 +218,18 @@ void Cluster::write_genesis(const ClusterOptions& options,
   }
 }
 
+void Cluster::set_program(uint32_t i, std::string program, std::vector<std::string> extra_args) {
+  nodes_.at(i).program = std::move(program);
+  nodes_.at(i).extra_args = std::move(extra_args);
+}
+
 void Cluster::start(uint32_t i) {
   NodeHandle& node = nodes_.at(i);
   ASSERT_LE(node.pid, 0) << "node " << i << " is already running";
-  node.pid =
-      spawn({"run", "--home", node.home}, node.home + "/stdout.log", node.home + "/stderr.log");
+  std::vector<std::string> args{"run", "--home", node.home};
+  args.insert(args.end(), node.extra_args.begin(), node.extra_args.end());
+  node.pid = spawn(args, node.home + "/stdout.log", node.home + "/stderr.log",
+                   node.program.empty() ? PHALANX_PHALANXD_PATH : node.program);
 }
 
 void Cluster::start_all() {

@@ -39,6 +39,8 @@ struct CommandResult {
 
 // Runs the phalanxd binary with `args` to completion (init, genesis, --help...).
 CommandResult run_phalanxd(const std::vector<std::string>& args);
+// The same for another program (e.g. phalanxd-byzantine).
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args);
 
 struct ClusterOptions {
   uint32_t n = 4;
@@ -59,6 +61,9 @@ struct NodeHandle {
   uint16_t p2p_port = 0;
   uint16_t rpc_port = 0;
   pid_t pid = -1;  // -1: not running
+  // What start() runs: `program run --home HOME extra_args...`; empty: phalanxd.
+  std::string program;
+  std::vector<std::string> extra_args;
 };
 
 class Cluster {
@@ -73,6 +78,8 @@ class Cluster {
   const std::string& chain_id() const { return chain_id_; }
   const std::string& dir() const { return dir_; }
 
+  // Node i runs `program run --home HOME extra_args...` from its next start() on.
+  void set_program(uint32_t i, std::string program, std::vector<std::string> extra_args);
   void start(uint32_t i);
   void start_all();
   // Sends `signal` to node i's process (SIGSTOP, SIGCONT...).
