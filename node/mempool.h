@@ -10,7 +10,8 @@
 //   this tx plus all of the sender's pending txs, room (see below), and last the signature
 //   (the most expensive check runs only for a tx that would otherwise be admitted).
 // Nonces may have gaps (a later nonce can arrive by gossip before an earlier one); a tx is
-// only proposed once its predecessor is committed or proposed.
+// only proposed once its predecessor is committed or in the same block (never across
+// uncommitted blocks: see eligible() in mempool_batch.cc).
 //
 // Bounds: txs_max, bytes_max, sender_txs_max, nonce_gap_max. When full, a new tx evicts the
 // lowest-fee tx (newest first among equal fees) if it pays strictly more, else it is refused
@@ -89,8 +90,8 @@ class Mempool {
                   const SignatureVerifier& verify_signature, TxOrigin origin = TxOrigin::kClient);
 
   // Up to txs_max txs whose encoded sizes add up to at most bytes_max, oldest arrival first,
-  // each sender's txs in nonce order with no gap after its committed nonce. Marks them in
-  // flight. The caller reserves room for the block header and per-tx length prefixes.
+  // each sender's txs in nonce order with no gap after its committed nonce: a sender whose
+  // next nonce is in another uncommitted block has nothing eligible. Marks them in flight. The caller reserves room for the block header and per-tx length prefixes.
   std::vector<ledger::SignedTransaction> take_batch(size_t txs_max, size_t bytes_max);
   // Marks the pending txs among `tx_hashes` as proposed (another primary's block).
   void mark_in_flight(std::span<const Hash> tx_hashes);
@@ -115,6 +116,12 @@ class Mempool {
   // returns it once more); returns how many. For a new link to a peer: what was gossiped
   // on a link that died, or while the peer was unreachable, never arrived. O(size).
   size_t requeue_client_gossip();
+  // Gossip repair for frames lost to full queues: each sender's tx at its next committed
+  // nonce, if a client gave it to us, it is not in a block and it was already at the head at
+  // the previous call, is due for gossip again; returns how many. Called every few seconds:
+  // a tx only this node holds would otherwise wedge its sender's later nonces until this
+  // node is primary. O(senders).
+  size_t requeue_stale_heads();
 
   // The nonce the sender's next tx should carry: `committed_nonce` advanced past every
   // consecutive pending nonce.
@@ -147,6 +154,7 @@ class Mempool {
     uint64_t cost = 0;  // amount + fee; each <= 2^53-1, so no overflow
     bool in_flight = false;
     TxOrigin origin = TxOrigin::kClient;
+    bool stale_head = false;  // seen at the head of its sender by requeue_stale_heads()
   };
   struct Sender {
     ledger::Account account;               // committed state, as last read
@@ -186,7 +194,7 @@ class Mempool {
 
   // Block building (mempool_batch.cc).
   struct BatchBuilder;
-  bool eligible(const Entry& entry) const;
+  bool eligible(const Entry& entry, const BatchBuilder& builder) const;
   // Adds the tx to the batch and marks it in flight; false if it does not fit.
   bool take_one(Arrival arrival, BatchBuilder* builder);
   // Adds the sender's next nonces that arrived before `arrival` (the scan passed them while

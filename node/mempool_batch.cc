@@ -10,15 +10,19 @@ struct Mempool::BatchBuilder {
   size_t bytes_max = 0;
   size_t bytes = 0;
   std::vector<ledger::SignedTransaction> txs;
+  std::map<Address, uint64_t> next_nonce;  // per sender in the batch: one past its last tx
 };
 
-bool Mempool::eligible(const Entry& entry) const {
-  const Sender& sender = senders_.at(entry.sender);
+// Only the sender's next committed nonce, or the successor of its last tx in this batch. Never
+// the successor of a tx in another uncommitted block: a view change can drop that block and
+// keep this one (PBFT fills an unprepared height with a null block), and the tx would then
+// execute before its predecessor, fail for the nonce gap, consume its hash and wedge every
+// later nonce of the sender.
+bool Mempool::eligible(const Entry& entry, const BatchBuilder& builder) const {
   const uint64_t nonce = entry.tx.tx.nonce;
-  if (nonce == sender.account.nonce) return true;
-  // nonce > account.nonce: recheck_sender drops used nonces.
-  auto previous = sender.by_nonce.find(nonce - 1);
-  return previous != sender.by_nonce.end() && entries_.at(previous->second).in_flight;
+  if (nonce == senders_.at(entry.sender).account.nonce) return true;
+  auto in_batch = builder.next_nonce.find(entry.sender);
+  return in_batch != builder.next_nonce.end() && in_batch->second == nonce;
 }
 
 bool Mempool::take_one(Arrival arrival, BatchBuilder* builder) {
@@ -29,6 +33,7 @@ bool Mempool::take_one(Arrival arrival, BatchBuilder* builder) {
   }
   builder->txs.push_back(entry.tx);
   builder->bytes += tx_bytes;
+  builder->next_nonce[entry.sender] = entry.tx.tx.nonce + 1;
   set_in_flight(arrival, true);
   return true;
 }
@@ -41,7 +46,8 @@ bool Mempool::take_earlier_successors(Arrival arrival, BatchBuilder* builder) {
        it != sender.by_nonce.end() && it->first == expected; ++it, ++expected) {
     // A later arrival is still ahead of the scan, which takes it (and its successors).
     if (it->second > arrival) return true;
-    if (entries_.at(it->second).in_flight) continue;
+    // In another uncommitted block: what follows it must wait for that block's commit.
+    if (entries_.at(it->second).in_flight) return true;
     if (!take_one(it->second, builder)) return false;
   }
   return true;
@@ -55,7 +61,7 @@ std::vector<ledger::SignedTransaction> Mempool::take_batch(size_t txs_max, size_
     // Taking a tx erases it (and only earlier arrivals) from idle_: advance first.
     const Arrival arrival = *it;
     ++it;
-    if (!eligible(entries_.at(arrival))) continue;
+    if (!eligible(entries_.at(arrival), builder)) continue;
     // Every admitted tx carries this node's chain id, so all have the same size: the first
     // one that does not fit ends the batch.
     if (!take_one(arrival, &builder)) break;
@@ -181,6 +187,19 @@ size_t Mempool::requeue_client_gossip() {
     if (entry.origin != TxOrigin::kClient) continue;
     gossip_.insert(arrival);
     ++count;
+  }
+  return count;
+}
+
+size_t Mempool::requeue_stale_heads() {
+  size_t count = 0;
+  for (const auto& [address, sender] : senders_) {
+    if (!executable(sender)) continue;
+    const Arrival arrival = sender.by_nonce.begin()->second;
+    Entry& entry = entries_.at(arrival);
+    if (entry.origin != TxOrigin::kClient || entry.in_flight) continue;
+    if (entry.stale_head) count += gossip_.insert(arrival).second;
+    entry.stale_head = true;
   }
   return count;
 }

@@ -182,6 +182,7 @@ class Node {
   std::vector<bool> peer_up_;
   std::vector<uint64_t> peer_links_up_;  // Transport::peer_links_up() at the last look
   std::chrono::steady_clock::time_point peers_checked_{};
+  std::chrono::steady_clock::time_point stale_heads_checked_{};
   std::chrono::steady_clock::time_point faults_logged_{};
   uint64_t faults_last_ = 0;  // sum of the peer-fault counters when last logged
   std::mutex services_mutex_;

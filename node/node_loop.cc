@@ -15,6 +15,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kPeerCheckInterval = std::chrono::milliseconds(250);
+// A sender's next tx waiting this long (one to two intervals) in our mempool is gossiped again.
+constexpr auto kStaleHeadInterval = std::chrono::seconds(2);
 // How often, at most, the loop logs what it refused from peers (when that changed).
 constexpr auto kPeerFaultsLogInterval = std::chrono::seconds(2);
 
@@ -299,6 +301,13 @@ void Node::watch_peers() {
   if (new_link) {
     const size_t requeued = mempool_->requeue_client_gossip();
     if (requeued > 0) log_->info("new peer link: gossiping {} pending client txs again", requeued);
+  }
+  // Gossip frames are also dropped when a queue is full (overload, a paused peer): repair the
+  // ones that matter, a sender's next tx still waiting here after a whole interval.
+  if (Clock::now() - stale_heads_checked_ >= kStaleHeadInterval) {
+    stale_heads_checked_ = Clock::now();
+    const size_t requeued = mempool_->requeue_stale_heads();
+    if (requeued > 0) log_->info("gossiping {} waiting client txs again", requeued);
   }
 }
 

@@ -277,8 +277,9 @@ TEST_F(MempoolTest, ACommitElsewhereCanMakeAGappedSenderExecutable) {
 
 TEST_F(MempoolTest, BatchRespectsCountAndByteLimits) {
   Mempool pool(options);
-  std::vector<ledger::SignedTransaction> txs;
-  for (uint64_t nonce = 0; nonce < 5; ++nonce) txs.push_back(tx(0, nonce));
+  fund(4, 1000, 0);
+  std::vector<ledger::SignedTransaction> txs;  // five senders: no tx waits for another
+  for (uint32_t sender = 0; sender < 5; ++sender) txs.push_back(tx(sender, 0));
   for (const auto& t : txs) ASSERT_TRUE(admit(pool, t).admitted());
   const size_t size = txs[0].bytes.size();
   EXPECT_EQ(hashes(pool.take_batch(2, 1 << 20)), (std::vector<Hash>{txs[0].hash, txs[1].hash}));
@@ -298,9 +299,9 @@ TEST_F(MempoolTest, InFlightTransactionsAreNotProposedTwice) {
   EXPECT_TRUE(pool.take_batch(10, 1 << 20).empty());
   ASSERT_TRUE(admit(pool, a1).admitted());
   ASSERT_TRUE(admit(pool, b0).admitted());
-  // a1 may follow a0 while a0 is in flight (pipelining).
-  EXPECT_EQ(hashes(pool.take_batch(10, 1 << 20)), (std::vector<Hash>{a1.hash, b0.hash}));
-  EXPECT_EQ(pool.in_flight(), 3u);
+  // a1 waits for a0's block to commit: a view change could drop that block and keep this one.
+  EXPECT_EQ(hashes(pool.take_batch(10, 1 << 20)), std::vector<Hash>{b0.hash});
+  EXPECT_EQ(pool.in_flight(), 2u);
 
   // Another primary proposed b0 again: marking is idempotent; releasing frees it.
   const std::vector<Hash> other = {b0.hash, tx(3, 0).hash};
@@ -321,7 +322,28 @@ TEST_F(MempoolTest, MarkedTransactionsFromAnotherProposalAreSkipped) {
   for (const auto& t : {a0, a1, b0}) ASSERT_TRUE(admit(pool, t).admitted());
   const std::vector<Hash> proposal = {a0.hash};
   pool.mark_in_flight(proposal);
-  EXPECT_EQ(hashes(pool.take_batch(10, 1 << 20)), (std::vector<Hash>{a1.hash, b0.hash}));
+  EXPECT_EQ(hashes(pool.take_batch(10, 1 << 20)), std::vector<Hash>{b0.hash});
+  fund(0, 1000, 1);  // a0 committed: a1 may go now
+  ASSERT_TRUE(pool.on_block_committed(proposal, state).is_ok());
+  EXPECT_EQ(hashes(pool.take_batch(10, 1 << 20)), std::vector<Hash>{a1.hash});
+}
+
+// A sender's txs never span two uncommitted blocks, but one block carries a run of them.
+TEST_F(MempoolTest, ASendersNoncesShareABlockButNeverSpanUncommittedBlocks) {
+  Mempool pool(options);
+  std::vector<ledger::SignedTransaction> mine;
+  for (uint64_t nonce = 0; nonce < 3; ++nonce) mine.push_back(tx(0, nonce));
+  const auto b0 = tx(1, 0);
+  ASSERT_TRUE(admit(pool, mine[2]).admitted());  // arrives first, waits for its predecessors
+  ASSERT_TRUE(admit(pool, mine[0]).admitted());
+  ASSERT_TRUE(admit(pool, b0).admitted());
+  ASSERT_TRUE(admit(pool, mine[1]).admitted());
+  EXPECT_EQ(hashes(pool.take_batch(2, 1 << 20)), (std::vector<Hash>{mine[0].hash, b0.hash}));
+  EXPECT_TRUE(pool.take_batch(10, 1 << 20).empty());  // mine[1] and [2] wait for mine[0]
+  fund(0, 1000, 1);
+  ASSERT_TRUE(pool.on_block_committed(std::vector<Hash>{mine[0].hash}, state).is_ok());
+  EXPECT_EQ(hashes(pool.take_batch(10, 1 << 20)), (std::vector<Hash>{mine[1].hash, mine[2].hash}));
+  pool.check_invariants();
 }
 
 TEST_F(MempoolTest, InFlightTransactionsAreNotEvicted) {
@@ -468,6 +490,31 @@ TEST_F(MempoolTest, FloodStaysBounded) {
   EXPECT_GT(outcomes[AdmissionError::kRateLimited], 0u);
   EXPECT_GT(outcomes[AdmissionError::kMempoolFull], 0u);
   EXPECT_LE(pool.sender_count(), pool.size());
+}
+
+// Gossip lost to a full queue: a sender's next tx still here one whole interval later goes
+// out again, until it is in a block; txs behind it, peers' txs and gapped heads never do.
+TEST_F(MempoolTest, StaleHeadsAreGossipedAgainUntilProposed) {
+  Mempool pool(options);
+  const auto a0 = tx(0, 0), a1 = tx(0, 1), gapped = tx(2, 5), peer = tx(1, 0);
+  for (const auto& t : {a0, a1, gapped}) ASSERT_TRUE(admit(pool, t).admitted());
+  ASSERT_TRUE(admit(pool, peer, TxOrigin::kPeer).admitted());
+  EXPECT_EQ(pool.take_gossip_batch(1 << 20).size(), 3u);
+  EXPECT_EQ(pool.requeue_stale_heads(), 0u);  // first look: not stale yet
+  EXPECT_EQ(pool.requeue_stale_heads(), 1u);
+  EXPECT_EQ(pool.requeue_stale_heads(), 0u);  // already due
+  EXPECT_EQ(hashes(pool.take_gossip_batch(1 << 20)), std::vector<Hash>{a0.hash});
+  EXPECT_EQ(pool.requeue_stale_heads(), 1u);  // still waiting: again
+  EXPECT_EQ(hashes(pool.take_gossip_batch(1 << 20)), std::vector<Hash>{a0.hash});
+  const std::vector<Hash> proposal = {a0.hash};
+  pool.mark_in_flight(proposal);
+  EXPECT_EQ(pool.requeue_stale_heads(), 0u);  // in a block
+  fund(0, 1000, 1);
+  ASSERT_TRUE(pool.on_block_committed(proposal, state).is_ok());
+  EXPECT_EQ(pool.requeue_stale_heads(), 0u);  // a1 is the new head: first look
+  EXPECT_EQ(pool.requeue_stale_heads(), 1u);
+  EXPECT_EQ(hashes(pool.take_gossip_batch(1 << 20)), std::vector<Hash>{a1.hash});
+  pool.check_invariants();
 }
 
 }  // namespace
