@@ -1,10 +1,11 @@
-// A longer run (label "slow", not in CI): a Byzantine primary of view 0 running every
-// behaviour while transfers keep coming and honest nodes are killed and restarted (each must
-// catch up past the forged catch-up responses). PHALANX_BYZANTINE_SOAK_S sets the duration
+// Longer runs (label "slow", not in CI): Byzantine primaries running every behaviour while
+// transfers keep coming and honest nodes are killed and restarted (each must catch up past
+// the forged catch-up responses). PHALANX_BYZANTINE_SOAK_S sets the duration
 // (default 60 s). Same checks as the CI tests: every transfer commits on the honest nodes,
 // which agree on every block hash and never die.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "gtest/gtest.h"
@@ -13,26 +14,35 @@
 namespace phalanx::node::testing {
 namespace {
 
-TEST(ByzantineSoak, HonestNodesStaySafeAndLiveAroundAByzantinePrimary) {
+// Rounds of ten faucet transfers through the honest nodes until the soak time is up; every
+// other round one honest node (in turn) is SIGKILLed before they are submitted and restarted
+// after. Each round's transfers must commit on every honest node.
+void soak(uint32_t n, const std::vector<uint32_t>& byzantine) {
   const char* env = std::getenv("PHALANX_BYZANTINE_SOAK_S");
   const auto duration = std::chrono::seconds(env != nullptr ? std::atoi(env) : 60);
-  Cluster cluster;
-  const std::vector<uint32_t> honest{1, 2, 3};
-  cluster.set_program(0, PHALANX_BYZANTINE_PATH, {"--byzantine", "all"});
+  ClusterOptions options;
+  options.n = n;
+  Cluster cluster(options);
+  std::vector<uint32_t> honest;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (std::find(byzantine.begin(), byzantine.end(), i) == byzantine.end()) honest.push_back(i);
+  }
+  for (uint32_t i : byzantine) {
+    cluster.set_program(i, PHALANX_BYZANTINE_PATH, {"--byzantine", "all"});
+  }
   cluster.start_all();
-  ASSERT_TRUE(cluster.wait_for_peers(all_nodes(4)));
+  ASSERT_TRUE(cluster.wait_for_peers(all_nodes(n)));
   const auto end = Clock::now() + duration;
   uint64_t nonce = 0;
   for (uint32_t round = 0; Clock::now() < end; ++round) {
-    // Every other round one honest node is down while the transfers are submitted.
     const bool kill = round % 2 == 1;
-    const uint32_t victim = honest[round / 2 % 3];
+    const uint32_t victim = honest[round / 2 % honest.size()];
     if (kill) cluster.kill(victim);
     std::vector<ledger::SignedTransaction> txs;
     for (int i = 0; i < 10; ++i, ++nonce) {
       txs.push_back(cluster.transfer(test_address(2), 1, nonce));
-      uint32_t via = honest[nonce % 3];
-      if (kill && via == victim) via = honest[(nonce + 1) % 3];
+      uint32_t via = honest[nonce % honest.size()];
+      if (kill && via == victim) via = honest[(nonce + 1) % honest.size()];
       ASSERT_NO_FATAL_FAILURE(submit_ok(cluster, via, txs.back()));
     }
     if (kill) cluster.start(victim);
@@ -47,6 +57,11 @@ TEST(ByzantineSoak, HonestNodesStaySafeAndLiveAroundAByzantinePrimary) {
               static_cast<unsigned long long>(lowest));
   cluster.expect_same_chain(honest, lowest);
 }
+
+TEST(ByzantineSoak, HonestNodesStaySafeAndLiveAroundAByzantinePrimary) { soak(4, {0}); }
+
+// f = 2 of 7: the primaries of views 0 and 1 are Byzantine.
+TEST(ByzantineSoak, HonestNodesStaySafeAndLiveAroundTwoByzantinePrimaries) { soak(7, {0, 1}); }
 
 // n = 7 with one Byzantine validator (4): honest node 3 is down while the others commit more
 // than a log window of blocks, then restarts and must catch up. Its first catch-up peer in

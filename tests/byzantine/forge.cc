@@ -107,6 +107,10 @@ Message pre_prepare_for(const Message& original, const ledger::Block& block,
 }
 
 ledger::Block equivocal_twin(ledger::Block block) {
+  if (block.transactions.size() >= 2) {
+    block.transactions.pop_back();
+    return reseal(std::move(block));
+  }
   block.header.timestamp_ms += 1;
   return block;
 }

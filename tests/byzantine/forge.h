@@ -33,7 +33,8 @@ ledger::Block reseal(ledger::Block block);
 // The signed PRE-PREPARE that proposes `block` in place of `original` (same view and height).
 consensus::Message pre_prepare_for(const consensus::Message& original, const ledger::Block& block,
                                    const crypto::SecretKey& key);
-// A second valid block for the same slot: the same transactions, one millisecond later.
+// A second valid block for the same slot: without its last transaction, or (with one
+// transaction) the same one millisecond later.
 ledger::Block equivocal_twin(ledger::Block block);
 
 enum class BadTxs : uint8_t {

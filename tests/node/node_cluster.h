@@ -1,9 +1,10 @@
-// Test-only harness for node_process_test.cc: a local chain of real phalanxd processes.
-// It creates a temporary directory, runs `phalanxd init` for each validator and `phalanxd
-// genesis` (the binary itself, as an operator would), gives a faucet key the supply, then
-// starts, signals, kills and restarts the node processes it spawned -- and only those, by
-// pid. JSON-RPC goes over HTTP to each node's port. Every wait polls a condition against a
-// deadline; nothing sleeps to synchronise.
+// Test-only harness for the process tests (tests/node/node_*_test.cc, tests/byzantine/): a
+// local chain of real phalanxd processes (or, per node, another program such as
+// phalanxd-byzantine: Cluster::set_program). It creates a temporary directory, runs
+// `phalanxd init` for each validator and `phalanxd genesis` (the binary itself, as an operator
+// would), gives a faucet key the supply, then starts, signals, kills and restarts the node
+// processes it spawned -- and only those, by pid. JSON-RPC goes over HTTP to each node's port.
+// Every wait polls a condition against a deadline; nothing sleeps to synchronise.
 // Thread-safety: one test thread, except that submit_batch() (which only reads the node's
 // port) may run on several client threads while the test thread waits for them.
 #pragma once
