@@ -108,10 +108,10 @@ class Bank:
                 self.accepted.append(tx_hash)
         return outcome
 
-    def pending_nonce(self, node, account):
+    def pending_nonce(self, node, account, timeout=SEND_TIMEOUT_S):
         try:
             return rpc.call(node.url, "getAccount", [account.address],
-                            timeout=SEND_TIMEOUT_S)["pendingNonce"]
+                            timeout=timeout)["pendingNonce"]
         except (rpc.RpcError, rpc.Unreachable):
             return None
 
