@@ -125,7 +125,8 @@ class Run:
             f"in {elapsed:.1f}s (seed {self.seed}, {self.args.nodes} nodes)")
         log(f"  submissions: {sum(counts.values())} "
             + ", ".join(f"{k}={v}" for k, v in sorted(counts.items(), key=str)))
-        log("  phases: " + ", ".join(f"{n} {t:.1f}s" for n, t in self.phases))
+        if self.phases:
+            log("  phases: " + ", ".join(f"{n} {t:.1f}s" for n, t in self.phases))
         for key, value in self.report.facts.items():
             log(f"  {key}: {value}")
         for failure in self.report.failures[:20]:

@@ -80,6 +80,7 @@ class Bank:
         self.submissions = []
         self.accepted = []
         self.committed_seen = {}   # hash -> height a node reported
+        self.confirm_cursor = 0
         self.failed_seen = {}      # hash -> error a node reported
         self.stop_event = threading.Event()
         self.threads = []
@@ -107,10 +108,10 @@ class Bank:
                 self.accepted.append(tx_hash)
         return outcome
 
-    def pending_nonce(self, node, account):
+    def pending_nonce(self, node, account, timeout=SEND_TIMEOUT_S):
         try:
             return rpc.call(node.url, "getAccount", [account.address],
-                            timeout=SEND_TIMEOUT_S)["pendingNonce"]
+                            timeout=timeout)["pendingNonce"]
         except (rpc.RpcError, rpc.Unreachable):
             return None
 
@@ -138,10 +139,17 @@ class Bank:
 
     # --- confirming -------------------------------------------------------------------
     def confirm_once(self, node):
+        """Asks NODE about the newest unconfirmed txs and a rotating window of the older
+        ones (a tx lost with a killed node's mempool stays unconfirmed for ever and must
+        not crowd out the rest)."""
         with self.lock:
             todo = [h for h in self.accepted
                     if h not in self.committed_seen and h not in self.failed_seen]
-        todo = todo[:CONFIRM_BATCH_MAX]
+        half = CONFIRM_BATCH_MAX // 2
+        older = todo[:-half]
+        if len(todo) > CONFIRM_BATCH_MAX:
+            self.confirm_cursor = (self.confirm_cursor + half) % len(older)
+            todo = (older + older)[self.confirm_cursor:self.confirm_cursor + half] + todo[-half:]
         try:
             answers = rpc.batched(node.url, [("getTransaction", [h]) for h in todo])
         except (rpc.RpcError, rpc.Unreachable):

@@ -22,6 +22,7 @@ from faultlib.bank import wait_for
 
 AMOUNT_MAX = (1 << 53) - 1
 LIVENESS_TIMEOUT_S = 30
+LIVENESS_RPC_TIMEOUT_S = 10
 CONVERGE_TIMEOUT_S = 30
 DRAIN_TIMEOUT_S = 20
 STABLE_S = 1.0
@@ -56,13 +57,14 @@ def check_liveness(cluster, bank, report):
     sent = []
     for node in cluster.honest():
         sender = bank.liveness_accounts[node.index]
-        nonce = bank.pending_nonce(node, sender)
+        # Patient: a node with a slow disk answers after its backlog (docs/faults.md).
+        nonce = bank.pending_nonce(node, sender, timeout=LIVENESS_RPC_TIMEOUT_S)
         if nonce is None:
             report.fail(f"liveness: node{node.index} does not answer getAccount")
             continue
         to = bank.accounts[node.index % len(bank.accounts)].address
         tx_hash, tx_hex = bank.sign(sender, to, 1, 1, nonce)
-        outcome = bank.submit(node, tx_hash, tx_hex, timeout=5)
+        outcome = bank.submit(node, tx_hash, tx_hex, timeout=LIVENESS_RPC_TIMEOUT_S)
         if outcome != "accepted":
             report.fail(f"liveness: node{node.index} refused a fresh transfer: {outcome}")
             continue

@@ -3,12 +3,16 @@
 The chain PHX-FAULTS-<pid> hangs off INPUT by one jump rule limited to 127.0.0.0/8; every
 rule in it drops packets from one 127.x address to another. Nothing else is touched:
 close() removes the jump, flushes and deletes the chain (run.py calls it in a finally
-block and on SIGTERM/SIGINT). Needs root and a working iptables; usable() says why not.
+block and on SIGTERM/SIGINT); setup() first removes the chains of runs whose process is
+gone (a SIGKILLed harness). Needs root and a working iptables; usable() says why not.
 """
 import ipaddress
 import os
+import re
 import shutil
 import subprocess
+
+CHAIN_PREFIX = "PHX-FAULTS-"
 
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 
@@ -32,10 +36,14 @@ def usable():
     return None
 
 
+def jump_rule(chain):
+    return ["INPUT", "-s", str(LOOPBACK), "-d", str(LOOPBACK), "-j", chain]
+
+
 class Netfilter:
     def __init__(self):
-        self.chain = f"PHX-FAULTS-{os.getpid()}"
-        self.jump = ["INPUT", "-s", str(LOOPBACK), "-d", str(LOOPBACK), "-j", self.chain]
+        self.chain = f"{CHAIN_PREFIX}{os.getpid()}"
+        self.jump = jump_rule(self.chain)
         self.cuts = set()  # (source, destination)
         self.open = False
 
@@ -46,7 +54,21 @@ class Netfilter:
             raise RuntimeError(f"iptables {' '.join(args)}: {done.stderr.strip()[:200]}")
         return done.returncode == 0
 
+    def remove_stale(self):
+        """Deletes the chains (and jumps) of earlier runs whose process no longer exists."""
+        listing = subprocess.run(["iptables", "-w", "5", "-S"], capture_output=True, text=True,
+                                 timeout=30).stdout
+        for pid in set(re.findall(rf"^-N {CHAIN_PREFIX}(\d+)$", listing, re.M)):
+            if os.path.exists(f"/proc/{pid}"):
+                continue
+            chain = f"{CHAIN_PREFIX}{pid}"
+            while self._iptables("-D", *jump_rule(chain), check=False):
+                pass
+            self._iptables("-F", chain, check=False)
+            self._iptables("-X", chain, check=False)
+
     def setup(self):
+        self.remove_stale()
         self._iptables("-N", self.chain)
         self.open = True
         self._iptables("-I", *self.jump)
