@@ -51,25 +51,41 @@ def check_processes(cluster, report):
             report.fail(f"node{node.index} is not running after the faults healed")
 
 
+# Refusals a client retries: a full mempool (a flood leaves a backlog that drains once the
+# chain moves on) and rate limiting.
+RETRIED_CODES = (-32009, -32011)
+
+
+def submit_fresh(bank, node, deadline):
+    """Sends one fresh transfer from the node's liveness account, retrying RETRIED_CODES
+    until `deadline`; (hash, outcome), or None when getAccount did not answer."""
+    sender = bank.liveness_accounts[node.index]
+    to = bank.accounts[node.index % len(bank.accounts)].address
+    while True:
+        # Patient: a node with a slow disk answers after its backlog (docs/faults.md).
+        nonce = bank.pending_nonce(node, sender, timeout=LIVENESS_RPC_TIMEOUT_S)
+        if nonce is None:
+            return None
+        tx_hash, tx_hex = bank.sign(sender, to, 1, 1, nonce)
+        outcome = bank.submit(node, tx_hash, tx_hex, timeout=LIVENESS_RPC_TIMEOUT_S)
+        if outcome not in RETRIED_CODES or time.monotonic() >= deadline:
+            return tx_hash, outcome
+        time.sleep(0.5)  # the node gives no signal for "room again": poll it
+
+
 def check_liveness(cluster, bank, report):
     """One fresh transfer per honest node, sent to it from an account nothing else uses;
     each must commit there in time."""
     sent = []
-    for node in cluster.honest():
-        sender = bank.liveness_accounts[node.index]
-        # Patient: a node with a slow disk answers after its backlog (docs/faults.md).
-        nonce = bank.pending_nonce(node, sender, timeout=LIVENESS_RPC_TIMEOUT_S)
-        if nonce is None:
-            report.fail(f"liveness: node{node.index} does not answer getAccount")
-            continue
-        to = bank.accounts[node.index % len(bank.accounts)].address
-        tx_hash, tx_hex = bank.sign(sender, to, 1, 1, nonce)
-        outcome = bank.submit(node, tx_hash, tx_hex, timeout=LIVENESS_RPC_TIMEOUT_S)
-        if outcome != "accepted":
-            report.fail(f"liveness: node{node.index} refused a fresh transfer: {outcome}")
-            continue
-        sent.append((node, tx_hash))
     begin = time.monotonic()
+    for node in cluster.honest():
+        submitted = submit_fresh(bank, node, begin + LIVENESS_TIMEOUT_S)
+        if submitted is None:
+            report.fail(f"liveness: node{node.index} does not answer getAccount")
+        elif submitted[1] != "accepted":
+            report.fail(f"liveness: node{node.index} refused a fresh transfer: {submitted[1]}")
+        else:
+            sent.append((node, submitted[0]))
 
     def committed(node, tx_hash):
         try:
