@@ -24,7 +24,7 @@ AMOUNT_MAX = (1 << 53) - 1
 LIVENESS_TIMEOUT_S = 30
 LIVENESS_RPC_TIMEOUT_S = 10
 CONVERGE_TIMEOUT_S = 30
-DRAIN_TIMEOUT_S = 20
+DRAIN_TIMEOUT_S = 30
 STABLE_S = 1.0
 CHECK_ATTEMPTS = 3
 
@@ -51,7 +51,7 @@ def check_processes(cluster, report):
             report.fail(f"node{node.index} is not running after the faults healed")
 
 
-def check_liveness(cluster, bank, report):
+def check_liveness(cluster, bank, report, fee=1):
     """One fresh transfer per honest node, sent to it from an account nothing else uses;
     each must commit there in time."""
     sent = []
@@ -63,7 +63,7 @@ def check_liveness(cluster, bank, report):
             report.fail(f"liveness: node{node.index} does not answer getAccount")
             continue
         to = bank.accounts[node.index % len(bank.accounts)].address
-        tx_hash, tx_hex = bank.sign(sender, to, 1, 1, nonce)
+        tx_hash, tx_hex = bank.sign(sender, to, 1, fee, nonce)
         outcome = bank.submit(node, tx_hash, tx_hex, timeout=LIVENESS_RPC_TIMEOUT_S)
         if outcome != "accepted":
             report.fail(f"liveness: node{node.index} refused a fresh transfer: {outcome}")
@@ -341,9 +341,9 @@ def check_chain(cluster, bank, height, report):
     check_seen_committed(bank, chain, report)
 
 
-def check_all(cluster, bank, report, drains=False):
+def check_all(cluster, bank, report, drains=False, liveness_fee=1):
     check_processes(cluster, report)
-    check_liveness(cluster, bank, report)
+    check_liveness(cluster, bank, report, liveness_fee)
     if drains:
         check_drained(cluster, bank, report)
     # Txs behind a backlog may still commit: the chain checks count only if no block was
