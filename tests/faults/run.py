@@ -150,7 +150,8 @@ def run_scenario(args, name, seed):
         run.segment(scenario, args.seconds)
         run.bank.stop()
         run.phase("faults+heal")
-        checker.check_all(run.cluster, run.bank, run.report, scenario.drains)
+        checker.check_all(run.cluster, run.bank, run.report, scenario.drains,
+                          scenario.liveness_fee)
         run.phase("checks")
         run.clean_stop()
         run.phase("stop")

@@ -24,7 +24,7 @@ AMOUNT_MAX = (1 << 53) - 1
 LIVENESS_TIMEOUT_S = 30
 LIVENESS_RPC_TIMEOUT_S = 10
 CONVERGE_TIMEOUT_S = 30
-DRAIN_TIMEOUT_S = 20
+DRAIN_TIMEOUT_S = 30
 STABLE_S = 1.0
 CHECK_ATTEMPTS = 3
 
@@ -56,7 +56,7 @@ def check_processes(cluster, report):
 RETRIED_CODES = (-32009, -32011)
 
 
-def submit_fresh(bank, node, deadline):
+def submit_fresh(bank, node, deadline, fee):
     """Sends one fresh transfer from the node's liveness account, retrying RETRIED_CODES
     until `deadline`; (hash, outcome), or None when getAccount did not answer."""
     sender = bank.liveness_accounts[node.index]
@@ -66,20 +66,20 @@ def submit_fresh(bank, node, deadline):
         nonce = bank.pending_nonce(node, sender, timeout=LIVENESS_RPC_TIMEOUT_S)
         if nonce is None:
             return None
-        tx_hash, tx_hex = bank.sign(sender, to, 1, 1, nonce)
+        tx_hash, tx_hex = bank.sign(sender, to, 1, fee, nonce)
         outcome = bank.submit(node, tx_hash, tx_hex, timeout=LIVENESS_RPC_TIMEOUT_S)
         if outcome not in RETRIED_CODES or time.monotonic() >= deadline:
             return tx_hash, outcome
         time.sleep(0.5)  # the node gives no signal for "room again": poll it
 
 
-def check_liveness(cluster, bank, report):
+def check_liveness(cluster, bank, report, fee=1):
     """One fresh transfer per honest node, sent to it from an account nothing else uses;
     each must commit there in time."""
     sent = []
     begin = time.monotonic()
     for node in cluster.honest():
-        submitted = submit_fresh(bank, node, begin + LIVENESS_TIMEOUT_S)
+        submitted = submit_fresh(bank, node, begin + LIVENESS_TIMEOUT_S, fee)
         if submitted is None:
             report.fail(f"liveness: node{node.index} does not answer getAccount")
         elif submitted[1] != "accepted":
@@ -357,9 +357,9 @@ def check_chain(cluster, bank, height, report):
     check_seen_committed(bank, chain, report)
 
 
-def check_all(cluster, bank, report, drains=False):
+def check_all(cluster, bank, report, drains=False, liveness_fee=1):
     check_processes(cluster, report)
-    check_liveness(cluster, bank, report)
+    check_liveness(cluster, bank, report, liveness_fee)
     if drains:
         check_drained(cluster, bank, report)
     # Txs behind a backlog may still commit: the chain checks count only if no block was

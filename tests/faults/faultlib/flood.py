@@ -16,6 +16,9 @@ BATCH = 1000            # calls per JSON-RPC batch: twice the pool in one reques
 CONFIG = {"mempool": {"txs_max": MEMPOOL_TXS_MAX}, "rpc": {"batch_max": BATCH}}
 TXS_PER_ACCOUNT = 200   # below sender_txs_max and nonce_gap_max (256)
 BAD_SIGNATURE_NONCE = 250  # unused by the valid ones, within nonce_gap_max
+# The pool stays full of transactions behind nonce gaps after the flood (docs/faults.md,
+# "What it found"): a transfer gets in only by paying more than the flood's fee of 1.
+LIVENESS_FEE = 10
 FLOOD_ACCOUNTS = 24     # of the run's extra accounts; badinput.py uses the last ones
 PROBE_INTERVAL_S = 0.25
 PROBE_TIMEOUT_S = 2.0
@@ -129,6 +132,20 @@ class Flood:
                 report.fail(f"flood: node{node.index} did not commit during the flood "
                             f"(heights {seen[:1]}..{seen[-1:]})")
         report.fact("flood", "; ".join(f"{k}: {v}" for k, v in sorted(codes.items())))
+        report.fact("after the flood", self.min_fee_probe())
+
+    def min_fee_probe(self):
+        """Mempool sizes, and what a fee-1 transfer gets, right after the flood."""
+        sizes = [(s or {}).get("mempoolSize") for s in map(self.ctx.cluster.status,
+                                                          self.ctx.cluster.nodes)]
+        node, account = self.ctx.cluster.nodes[0], self.ctx.extra_accounts[FLOOD_ACCOUNTS]
+        nonce = self.ctx.bank.pending_nonce(node, account)
+        outcome = "no nonce"
+        if nonce is not None:
+            tx_hash, tx_hex = self.ctx.bank.sign(account, account.address, 1, 1, nonce)
+            outcome = self.ctx.bank.submit(node, tx_hash, tx_hex)
+        return (f"mempool sizes {sizes} (bound {MEMPOOL_TXS_MAX}); a fee-1 transfer to node0: "
+                f"{outcome}")
 
 
 def start(ctx):

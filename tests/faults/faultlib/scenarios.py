@@ -178,8 +178,9 @@ def setup_slow_disk(ctx):
 
 class Scenario:
     def __init__(self, schedule, setup=None, needs_net=False, needs_byzantine=False,
-                 config=None, extra=None, drains=False):
+                 config=None, extra=None, drains=False, liveness_fee=1):
         self.schedule, self.setup = schedule, setup
+        self.liveness_fee = liveness_fee
         # No mempool is lost (no crash, no Byzantine node, no refused mid-sequence nonce):
         # every accepted tx must commit once healed (checker.check_drained).
         self.drains = drains
@@ -197,7 +198,8 @@ SCENARIOS = {
     "partition-bridge": Scenario(partition_bridge, needs_net=True, drains=True),
     "byzantine": Scenario(steady, setup=setup_byzantine, needs_byzantine=True),
     "slow-disk": Scenario(steady, setup=setup_slow_disk, needs_byzantine=True, drains=True),
-    "flood": Scenario(steady, config=flood.CONFIG, extra=(flood.start, flood.finish)),
+    "flood": Scenario(steady, config=flood.CONFIG, extra=(flood.start, flood.finish),
+                      liveness_fee=flood.LIVENESS_FEE),
     "rpc-bad-input": Scenario(rpc_bad_input, drains=True),
 }
 
