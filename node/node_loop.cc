@@ -115,6 +115,11 @@ Status Node::drain_ready() {
       }
       continue;
     }
+    // A view entered in this round must release the old view's in-flight marks before we
+    // propose: a tx marked in flight by the old primary's abandoned proposal would let its
+    // successor nonce into our block alone, where it fails with "nonce gap" (tests/faults
+    // partition-bridge).
+    watch_view();
     if (!maybe_propose(now_ms)) break;
   }
   return Status::ok();

@@ -164,6 +164,8 @@ def run_scenario(args, name, seed):
     if passed and not args.keep:
         shutil.rmtree(work_dir, ignore_errors=True)
     elif not passed:
+        for node in run.cluster.nodes:  # for CI, where the kept homes are out of reach
+            log(f"  node{node.index} log: {run.cluster.log_tail(node, lines=4)}")
         log(f"  homes and logs kept in {work_dir}")
     return passed
 
