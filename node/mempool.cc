@@ -1,6 +1,7 @@
 // Admission, insertion and removal. Block building, gossip and commits: mempool_batch.cc.
 #include "node/mempool.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "crypto/domain.h"
@@ -51,7 +52,7 @@ Admission Mempool::admit(ledger::SignedTransaction tx, const ledger::AccountRead
   }
   std::vector<Arrival> victims;
   admission = check_sender(tx, *account, tx.tx.amount + tx.tx.fee);
-  if (admission.admitted()) admission = plan_room(tx, sender, &victims);
+  if (admission.admitted()) admission = plan_room(tx, sender, *account, &victims);
   if (admission.admitted() && !verify_signature(tx)) {
     admission = rejection(AdmissionError::kBadSignature,
                           "the signature does not verify with the sender's public key");
@@ -125,8 +126,34 @@ bool Mempool::fits(size_t tx_count, size_t tx_bytes) const {
   return entries_.size() + tx_count <= options_.txs_max && bytes_ + tx_bytes <= options_.bytes_max;
 }
 
+bool Mempool::can_execute(const ledger::SignedTransaction& tx, const Address& sender,
+                          const ledger::Account& account) const {
+  auto found = senders_.find(sender);
+  if (found == senders_.end()) return tx.tx.nonce == account.nonce;
+  uint64_t expected = account.nonce;  // the sender's pending nonces from here on, no gap
+  for (auto it = found->second.by_nonce.lower_bound(expected);
+       it != found->second.by_nonce.end() && it->first == expected; ++it) {
+    ++expected;
+  }
+  return tx.tx.nonce <= expected;
+}
+
+std::vector<Mempool::Arrival> Mempool::gapped_newest_first() const {
+  std::vector<Arrival> gapped;
+  for (const auto& [address, sender] : senders_) {
+    uint64_t expected = sender.account.nonce;
+    bool gap = false;
+    for (const auto& [nonce, arrival] : sender.by_nonce) {
+      gap = gap || nonce != expected++;
+      if (gap && !entries_.at(arrival).in_flight) gapped.push_back(arrival);
+    }
+  }
+  std::sort(gapped.rbegin(), gapped.rend());
+  return gapped;
+}
+
 Admission Mempool::plan_room(const ledger::SignedTransaction& tx, const Address& sender,
-                             std::vector<Arrival>* victims) const {
+                             const ledger::Account& account, std::vector<Arrival>* victims) const {
   const size_t tx_bytes = tx.bytes.size();
   if (fits(1, tx_bytes)) return Admission{};
   if (tx_bytes > options_.bytes_max) {
@@ -136,18 +163,28 @@ Admission Mempool::plan_room(const ledger::SignedTransaction& tx, const Address&
   }
   size_t freed_count = 0;
   size_t freed_bytes = 0;
+  const auto take = [&](Arrival arrival) {
+    victims->push_back(arrival);
+    ++freed_count;
+    freed_bytes += entries_.at(arrival).tx.bytes.size();
+    return entries_.size() - freed_count + 1 <= options_.txs_max &&
+           bytes_ - freed_bytes + tx_bytes <= options_.bytes_max;
+  };
+  // Txs behind a missing nonce can fill a pool for ever (a flood whose middle nonces were
+  // refused): no primary can propose them, so they never leave, and every executable tx at
+  // the lowest fee would be refused. An executable newcomer evicts them first, newest first,
+  // whatever their fee; they take their later nonces with them.
+  if (can_execute(tx, sender, account)) {
+    for (Arrival arrival : gapped_newest_first()) {
+      if (take(arrival)) return Admission{};
+    }
+  }
   for (const auto& [fee, arrival] : eviction_) {
     if (fee >= tx.tx.fee) break;
     const Entry& victim = entries_.at(arrival);
     // The new tx would wait forever behind an evicted predecessor.
     if (victim.sender == sender && victim.tx.tx.nonce < tx.tx.nonce) continue;
-    victims->push_back(arrival);
-    ++freed_count;
-    freed_bytes += victim.tx.bytes.size();
-    if (entries_.size() - freed_count + 1 <= options_.txs_max &&
-        bytes_ - freed_bytes + tx_bytes <= options_.bytes_max) {
-      return Admission{};
-    }
+    if (take(arrival)) return Admission{};
   }
   victims->clear();
   return rejection(AdmissionError::kMempoolFull,

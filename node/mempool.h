@@ -13,10 +13,12 @@
 // only proposed once its predecessor is committed or in the same block (never across
 // uncommitted blocks: see eligible() in mempool_batch.cc).
 //
-// Bounds: txs_max, bytes_max, sender_txs_max, nonce_gap_max. When full, a new tx evicts the
-// lowest-fee tx (newest first among equal fees) if it pays strictly more, else it is refused
-// with "mempool full". A tx that leaves without being committed takes the sender's
-// later-nonce txs with it, since they can no longer execute.
+// Bounds: txs_max, bytes_max, sender_txs_max, nonce_gap_max. When full, a new tx that can
+// execute (no nonce gap before it) first evicts txs waiting behind a gap, newest first,
+// whatever their fee; then any new tx evicts the lowest-fee tx (newest first among equal
+// fees) if it pays strictly more, else it is refused with "mempool full". A tx that leaves
+// without being committed takes the sender's later-nonce txs with it, since they can no
+// longer execute.
 //
 // In flight: take_batch() marks what it returns as proposed; mark_in_flight() does the same
 // for another primary's proposal. In-flight txs are not proposed again and not evicted for
@@ -91,7 +93,8 @@ class Mempool {
 
   // Up to txs_max txs whose encoded sizes add up to at most bytes_max, oldest arrival first,
   // each sender's txs in nonce order with no gap after its committed nonce: a sender whose
-  // next nonce is in another uncommitted block has nothing eligible. Marks them in flight. The caller reserves room for the block header and per-tx length prefixes.
+  // next nonce is in another uncommitted block has nothing eligible. Marks them in flight. The
+  // caller reserves room for the block header and per-tx length prefixes.
   std::vector<ledger::SignedTransaction> take_batch(size_t txs_max, size_t bytes_max);
   // Marks the pending txs among `tx_hashes` as proposed (another primary's block).
   void mark_in_flight(std::span<const Hash> tx_hashes);
@@ -171,7 +174,12 @@ class Mempool {
   Admission check_sender(const ledger::SignedTransaction& tx, const ledger::Account& account,
                          uint64_t cost) const;
   Admission plan_room(const ledger::SignedTransaction& tx, const Address& sender,
-                      std::vector<Arrival>* victims) const;
+                      const ledger::Account& account, std::vector<Arrival>* victims) const;
+  // Whether the tx's nonce is the sender's next or follows its pending run without a gap.
+  bool can_execute(const ledger::SignedTransaction& tx, const Address& sender,
+                   const ledger::Account& account) const;
+  // Idle txs waiting behind a missing nonce, newest first. O(size).
+  std::vector<Arrival> gapped_newest_first() const;
   void make_room(size_t tx_bytes, const std::vector<Arrival>& victims,
                  std::vector<DroppedTx>* dropped);
   void insert(ledger::SignedTransaction tx, const Address& sender, const ledger::Account& account,

@@ -355,6 +355,32 @@ TEST_F(MempoolTest, InFlightTransactionsAreNotEvicted) {
   expect_rejected(admit(pool, tx(2, 0, 50)), AdmissionError::kMempoolFull, -32009);
 }
 
+// A pool full of txs behind missing nonces (a flood whose middle nonces were refused) would
+// refuse every min-fee tx for ever: an executable tx evicts them, newest first, whatever
+// their fee; a tx that could not execute either does not.
+TEST_F(MempoolTest, ExecutableTransactionsEvictGappedOnesWhateverTheirFee) {
+  options.txs_max = 4;
+  Mempool pool(options);
+  const auto a2 = tx(0, 2, 5), a3 = tx(0, 3, 5), b1 = tx(1, 1, 5), c0 = tx(2, 0, 1);
+  for (const auto& t : {a2, b1, a3, c0}) ASSERT_TRUE(admit(pool, t).admitted());
+  expect_rejected(admit(pool, tx(3, 4, 1)), AdmissionError::kMempoolFull, -32009);  // gapped
+  const Admission first = admit(pool, tx(3, 0, 1));  // executable, lowest fee
+  ASSERT_TRUE(first.admitted()) << first.message;
+  ASSERT_EQ(first.dropped.size(), 1u);
+  EXPECT_EQ(first.dropped[0].hash, a3.hash);  // the newest gapped tx
+  const Admission second = admit(pool, tx(2, 1, 1));  // follows c0: executable
+  ASSERT_TRUE(second.admitted()) << second.message;
+  ASSERT_EQ(second.dropped.size(), 1u);
+  EXPECT_EQ(second.dropped[0].hash, b1.hash);
+  const Admission third = admit(pool, tx(0, 0, 1));  // a0: a2 is gapped still (no a1)
+  ASSERT_TRUE(third.admitted()) << third.message;
+  ASSERT_EQ(third.dropped.size(), 1u);
+  EXPECT_EQ(third.dropped[0].hash, a2.hash);
+  // Nothing gapped is left: a fee-1 executable tx is refused, as before.
+  expect_rejected(admit(pool, tx(1, 0, 1)), AdmissionError::kMempoolFull, -32009);
+  pool.check_invariants();
+}
+
 TEST_F(MempoolTest, CommitRemovesIncludedAndRechecksTheRest) {
   fund(0, 100, 0);
   Mempool pool(options);
