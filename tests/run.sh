@@ -51,13 +51,16 @@ build_and_test() {
   stage_end "tests ($name)"
 }
 
+# The Byzantine test node (tests/byzantine) and the fault suite run in the Release tree only:
+# they test processes and protocols, and the sanitizer tree's decoders and consensus step are
+# fuzzed there instead (CI time: about three minutes less).
 case "$mode" in
   fast|all) build_and_test build release -DCMAKE_BUILD_TYPE=Release -DPHALANX_BYZANTINE=ON ;;
 esac
 case "$mode" in
   sanitize|all)
     build_and_test build-asan asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_CXX_COMPILER=clang++ -DPHALANX_SANITIZE=ON -DPHALANX_FUZZ=ON -DPHALANX_BYZANTINE=ON ;;
+      -DCMAKE_CXX_COMPILER=clang++ -DPHALANX_SANITIZE=ON -DPHALANX_FUZZ=ON ;;
   tsan)
     build_and_test build-tsan tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_COMPILER=clang++ -DPHALANX_TSAN=ON ;;
