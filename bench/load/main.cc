@@ -153,6 +153,9 @@ void add_run(CLI::App& app, Cli* cli) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}));
   run->add_option("--poll-us", o.poll_us, "Chain watcher poll period (microseconds)")
       ->capture_default_str()->check(CLI::Range(100, 1'000'000));
+  run->add_option("--stall-timeout", o.stall_timeout_s,
+                  "Fail when no block commits this long with transfers in flight")
+      ->capture_default_str()->check(CLI::Range(1.0, 3600.0));
   run->add_flag("--require-all-committed", cli->require_all_committed,
                 "Exit 1 unless every transfer sent committed");
   run->add_flag("--json", cli->json_output, "Print the report as one JSON document");

@@ -168,6 +168,7 @@ class LoadRun {
   std::vector<double> cpu_at_window_end_;
   uint64_t last_progress_committed_ = 0;
   int64_t last_progress_ns_ = 0;
+  bool stalled_ = false;
 };
 
 Status LoadRun::prepare() {
@@ -177,6 +178,14 @@ Status LoadRun::prepare() {
   auto views = node_views(testnet_);
   if (!views) return views.status();
   views_ = std::move(*views);
+  const uint32_t live = static_cast<uint32_t>(
+      std::count_if(views_.begin(), views_.end(), [](const NodeView& v) { return v.live; }));
+  const uint32_t f = (testnet_.n - 1) / 3;
+  const uint32_t quorum = (testnet_.n + f + 2) / 2;
+  if (live < quorum) {
+    return Status::error("only " + std::to_string(live) + " of the " + std::to_string(testnet_.n) +
+                         " nodes run; a quorum is " + std::to_string(quorum) + ", so nothing can commit");
+  }
   auto bound = physical_bound(options_, testnet_.n);
   if (!bound) return bound.status();
   bound_ = std::move(*bound);
@@ -214,11 +223,21 @@ void LoadRun::measure() {
                               : marks_.window_start_ns +
                                     static_cast<int64_t>(options_.kill_primary_after_s * kNsPerS);
   const uint64_t start_height = watcher_->start_height();
+  const int64_t stall_ns = static_cast<int64_t>(options_.stall_timeout_s * kNsPerS);
+  uint64_t last_height = start_height;
+  int64_t last_height_ns = clock_.now_ns();
   submitter_->start();
   bool window_started = false;
   while (true) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     const int64_t now_ns = clock_.now_ns();
+    if (watcher_->height() != last_height || submitter_->sent() <= watcher_->committed()) {
+      last_height = watcher_->height();
+      last_height_ns = now_ns;
+    } else if (now_ns - last_height_ns > stall_ns) {
+      stalled_ = true;
+      break;
+    }
     if (!window_started && now_ns >= marks_.window_start_ns) {
       cpu_at_window_start_ = sampler_->cpu_s();
       window_started = true;
@@ -286,14 +305,12 @@ void LoadRun::kill_primary() {
   }
 }
 
-// Until every accepted transfer is committed (resends still run), or the drain timeout.
+// Until every transfer sent is committed or refused for good (resends and retries still
+// run), or the drain timeout.
 void LoadRun::drain() {
   const int64_t deadline_ns = clock_.now_ns() + static_cast<int64_t>(options_.drain_timeout_s * kNsPerS);
   while (clock_.now_ns() < deadline_ns) {
-    if (watcher_->committed() >= submitter_->accepted() + submitter_->resent() ||
-        watcher_->committed() >= submitter_->sent()) {
-      break;
-    }
+    if (watcher_->committed() + submitter_->refused() >= submitter_->sent()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     progress(clock_.now_ns());
   }
@@ -362,10 +379,18 @@ Result<Json> LoadRun::run() {
     if (!views_[i].live) submitter_->avoid(i);
   }
   measure();
-  drain();
+  if (!stalled_) drain();
   submitter_->stop();
   watcher_->stop();
   sampler_->stop();
+  if (stalled_) {
+    return Status::error("the chain committed no block for " +
+                         std::to_string(options_.stall_timeout_s) + " s at height " +
+                         std::to_string(watcher_->height()) + " with " +
+                         std::to_string(submitter_->sent() - watcher_->committed()) +
+                         " transfers in flight; see the nodes' logs (watcher: " +
+                         watcher_->last_error() + ")");
+  }
   return report();
 }
 
@@ -374,17 +399,17 @@ Json LoadRun::report() {
   const double window_s =
       std::max(1e-9, static_cast<double>(marks_.window_end_ns - marks_.window_start_ns) / kNsPerS);
   const WindowCounts window = window_counts(blocks, marks_.window_start_ns, marks_.window_end_ns);
-  const Json statuses = transaction_statuses();
+  Json statuses = transaction_statuses();
   const double tx_per_s = statuses["committed_in_window"].get<double>() / window_s;
   const double tx_per_s_getblock = static_cast<double>(window.txs) / window_s;
   const double bound = bound_["bound_tx_per_s"].get<double>();
   std::vector<double> latencies;
-  uint64_t committed = 0;
+  uint64_t in_blocks = 0;
   const size_t sent = std::min(submitter_->sent(), pool_->size());
   for (size_t j = 0; j < sent; ++j) {
     const int64_t done = pool_->committed_ns(j);
     if (done == kNever) continue;
-    ++committed;
+    ++in_blocks;
     const int64_t first = pool_->first_sent_ns(j);
     if (first > marks_.window_start_ns && first <= marks_.window_end_ns) {
       latencies.push_back(static_cast<double>(done - first) / kNsPerMs);
@@ -407,8 +432,10 @@ Json LoadRun::report() {
       {"txs_per_block", window.blocks ? std::round(10 * static_cast<double>(window.txs) / static_cast<double>(window.blocks)) / 10 : 0.0},
       {"sent", sent},
       {"accepted", submitter_->accepted()},
-      {"committed", committed},
-      {"all_committed", committed == sent},
+      // By the nodes' own word (getTransaction): a transfer in a block may have failed.
+      {"committed", statuses["by_status"].value("committed", uint64_t{0})},
+      {"in_blocks", in_blocks},
+      {"all_committed", statuses["by_status"].value("committed", uint64_t{0}) == sent},
       {"resent", submitter_->resent()},
       {"transport_failures", submitter_->transport_failures()},
       {"statuses", statuses},

@@ -35,6 +35,7 @@ struct RunOptions {
   double kill_primary_after_s = -1;  // < 0: never; else seconds into the window
   uint64_t stop_after_blocks = 0;    // 0: never; else stop sending after this many blocks
   int poll_us = 1000;
+  double stall_timeout_s = 30;  // give up when no block commits this long with work in flight
   bool progress = true;
   LoadOptions load;
 };

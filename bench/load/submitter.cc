@@ -9,11 +9,18 @@ namespace {
 
 // JSON-RPC codes (docs/rpc.md) the benchmark treats specially.
 constexpr int64_t kDuplicate = -32008;
+// Refusals that may pass later; the transfer is sent again after kRetryAfterNs, since its
+// sender's later nonces wait for it.
+constexpr int64_t kRetryable[] = {-32005 /* nonce too far ahead */, -32009 /* mempool full, busy */,
+                                  -32011 /* rate limited */};
+constexpr int64_t kRetryAfterNs = 300 * kNsPerMs;
+constexpr uint8_t kRetriesMax = 200;
 // A node that failed a request is left alone this long before its threads try again.
 constexpr auto kNodeRetryDelay = std::chrono::milliseconds(200);
 // How often the in-flight cap and the resend scan are updated.
 constexpr auto kControlPeriod = std::chrono::milliseconds(100);
 constexpr int64_t kRateWindowNs = 2 * kNsPerS;
+constexpr uint8_t kResendsMax = 3;
 
 }  // namespace
 
@@ -178,12 +185,17 @@ void Submitter::send(RpcConnection& connection, uint32_t node, const std::vector
   std::lock_guard<std::mutex> lock(mutex_);
   for (size_t i = 0; i < indices.size(); ++i) {
     const Reply& reply = (*replies)[i];
-    if (resend[i]) {
-      ++resent_;
-      if (reply.error_code == 0 || reply.error_code == kDuplicate) continue;
-    } else if (reply.error_code == 0) {
-      ++accepted_;
+    const size_t index = indices[i];
+    if (resend[i]) ++resent_;
+    if (reply.error_code == 0 || (resend[i] && reply.error_code == kDuplicate)) {
+      if (pool_->state(index).exchange(kAccepted) != kAccepted) ++accepted_;
       continue;
+    }
+    if (pool_->state(index) == kAccepted) continue;  // an earlier send was accepted
+    const bool retry = std::find(std::begin(kRetryable), std::end(kRetryable),
+                                 reply.error_code) != std::end(kRetryable);
+    if (pool_->state(index).exchange(retry ? kRetry : kRefused) != kRefused && !retry) {
+      ++refused_;
     }
     Rejection& rejection = rejections_[reply.error_code];
     if (rejection.count++ == 0) rejection.message = reply.error_message;
@@ -219,15 +231,28 @@ void Submitter::update_inflight_cap(std::deque<std::pair<int64_t, uint64_t>>* hi
   inflight_cap_ = std::clamp(cap, options_.inflight_floor, options_.inflight_max);
 }
 
-// Transfers sent long ago and still not committed go to another live node.
+// Transfers a node accepted long ago and still not committed go to another live node, at
+// most kResendsMax times each; transfers refused for now go again after kRetryAfterNs.
+bool Submitter::resend_due(size_t i, int64_t now_ns) const {
+  const int64_t last = pool_->last_sent_ns(i);
+  if (last == kNever || pool_->committed_ns(i) != kNever) return false;
+  switch (pool_->state(i)) {
+    case kAccepted:
+      return now_ns - last >= options_.resend_after_ms * kNsPerMs && pool_->resends(i) < kResendsMax;
+    case kRetry:
+      return now_ns - last >= kRetryAfterNs && pool_->resends(i) < kRetriesMax;
+    default:
+      return false;
+  }
+}
+
 void Submitter::queue_resends(int64_t now_ns) {
-  const int64_t threshold_ns = options_.resend_after_ms * kNsPerMs;
   const size_t sent = std::min<size_t>(cursor_, pool_->size());
   std::vector<std::pair<uint32_t, size_t>> due;
   for (size_t i = 0; i < sent; ++i) {
-    const int64_t last = pool_->last_sent_ns(i);
-    if (last == kNever || now_ns - last < threshold_ns || pool_->committed_ns(i) != kNever) continue;
+    if (!resend_due(i, now_ns)) continue;
     pool_->last_sent_ns(i) = now_ns;  // not queued again before it has had its chance
+    ++pool_->resends(i);
     due.emplace_back(next_live_node(pool_->sent_to(i)), i);
   }
   if (due.empty()) return;

@@ -6,10 +6,12 @@
 //              the commit rate the watcher saw over the last two seconds (at least
 //              inflight_floor), so the nodes always have work without unbounded queues.
 //
-// A batch a node did not answer goes to the next node. A transfer sent but not committed
+// A batch a node did not answer goes to the next node. A transfer accepted but not committed
 // after resend_after_ms is sent again to another node (a node that died may have taken it
 // without gossiping it, leaving its sender's later nonces stuck); the node's "duplicate"
-// answer is then expected and not counted as a rejection.
+// answer is then expected and not counted as a rejection. A transfer refused for now (node
+// busy, mempool full, rate limited, nonce too far ahead) is sent again 300 ms later: its
+// sender's later nonces cannot commit without it. Every refusal is counted by its code.
 // Thread-safety: control methods from one thread; counters from any thread.
 #pragma once
 
@@ -61,6 +63,8 @@ class Submitter {
   size_t sent() const { return cursor_; }
   uint64_t accepted() const { return accepted_; }
   uint64_t resent() const { return resent_; }
+  // Transfers refused for good (not retried).
+  uint64_t refused() const { return refused_; }
   uint64_t transport_failures() const { return transport_failures_; }
   bool exhausted() const { return cursor_ >= pool_->size(); }
   std::map<int64_t, Rejection> rejections() const;
@@ -71,6 +75,7 @@ class Submitter {
   void resend_loop();
   void update_inflight_cap(std::deque<std::pair<int64_t, uint64_t>>* history);
   void queue_resends(int64_t now_ns);
+  bool resend_due(size_t index, int64_t now_ns) const;
   // Indices to send next from this thread's node: resends first, then new ones.
   std::vector<size_t> claim(uint32_t node);
   size_t claim_new(size_t wanted);
@@ -91,6 +96,7 @@ class Submitter {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint64_t> resent_{0};
+  std::atomic<uint64_t> refused_{0};
   std::atomic<uint64_t> transport_failures_{0};
   std::atomic<size_t> inflight_cap_{0};  // max mode; set by resend_loop from the commit rate
   std::vector<std::atomic<bool>> avoided_;

@@ -42,12 +42,16 @@ TxPool::TxPool(size_t count)
       first_sent_ns_(new std::atomic<int64_t>[count]),
       last_sent_ns_(new std::atomic<int64_t>[count]),
       committed_ns_(new std::atomic<int64_t>[count]),
-      sent_to_(new std::atomic<uint32_t>[count]) {
+      sent_to_(new std::atomic<uint32_t>[count]),
+      state_(new std::atomic<uint8_t>[count]),
+      resends_(new std::atomic<uint8_t>[count]) {
   for (size_t i = 0; i < count; ++i) {
     first_sent_ns_[i] = kNever;
     last_sent_ns_[i] = kNever;
     committed_ns_[i] = kNever;
     sent_to_[i] = 0;
+    state_[i] = kUnanswered;
+    resends_[i] = 0;
   }
 }
 

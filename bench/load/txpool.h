@@ -24,6 +24,14 @@ namespace phalanx::bench {
 
 constexpr int64_t kNever = -1;
 
+// What the nodes said of a transfer.
+enum TxState : uint8_t {
+  kUnanswered = 0,  // not sent, or no answer (the node failed)
+  kAccepted = 1,    // a node took it
+  kRetry = 2,       // refused for now: busy, mempool full, rate limited, nonce too far ahead
+  kRefused = 3,     // refused for good (bad signature, nonce used, ...)
+};
+
 struct TransferPlan {
   std::string chain_id;
   const std::vector<crypto::SecretKey>* senders = nullptr;
@@ -55,6 +63,9 @@ class TxPool {
   std::atomic<int64_t>& committed_ns(size_t index) { return committed_ns_[index]; }
   // The node it was last sent to.
   std::atomic<uint32_t>& sent_to(size_t index) { return sent_to_[index]; }
+  // What the nodes answered (TxState), and how often it was resent.
+  std::atomic<uint8_t>& state(size_t index) { return state_[index]; }
+  std::atomic<uint8_t>& resends(size_t index) { return resends_[index]; }
 
  private:
   explicit TxPool(size_t count);
@@ -67,6 +78,8 @@ class TxPool {
   std::unique_ptr<std::atomic<int64_t>[]> last_sent_ns_;
   std::unique_ptr<std::atomic<int64_t>[]> committed_ns_;
   std::unique_ptr<std::atomic<uint32_t>[]> sent_to_;
+  std::unique_ptr<std::atomic<uint8_t>[]> state_;
+  std::unique_ptr<std::atomic<uint8_t>[]> resends_;
 };
 
 }  // namespace phalanx::bench

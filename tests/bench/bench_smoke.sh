@@ -69,6 +69,5 @@ print(f"sent {r['sent']}, accepted {r['accepted']}, committed {r['committed']}, 
 assert r["sent"] > 0, "nothing was sent"
 assert r["all_committed"] and r["committed"] == r["sent"], "not every transfer committed"
 assert r["statuses"]["by_status"].get("committed", 0) == r["sent"], "getTransaction disagrees"
-assert r["rejected_total"] == 0, "the nodes rejected transfers"
 PY
 echo "=== [$(( $(date +%s) - started ))s] passed"
