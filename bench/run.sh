@@ -13,6 +13,7 @@
 #   --duration S      seconds of each measured window (default 60; scenario 2's runs and
 #                     scenario 4 use half)
 #   --quick           --duration 10, and scenario 5 misses 2,000 blocks
+#   --idle-timeout S  how long the bound waits for an idle machine (default 120)
 #   --out DIR         where latest.md / latest.json go (default bench/results)
 #   --keep            keep the work directory (testnets, logs, raw JSON)
 #
@@ -29,12 +30,14 @@ duration=60
 missed_blocks=10000
 out_dir=$repo/bench/results
 keep=0
+idle_timeout=120
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenarios) [ $# -ge 2 ] || { echo "run.sh: --scenarios needs a list" >&2; exit 2; }; scenarios=$2; shift ;;
     --duration) [ $# -ge 2 ] || { echo "run.sh: --duration needs seconds" >&2; exit 2; }; duration=$2; shift ;;
     --quick) duration=10; missed_blocks=2000 ;;
     --out) [ $# -ge 2 ] || { echo "run.sh: --out needs a directory" >&2; exit 2; }; out_dir=$2; shift ;;
+    --idle-timeout) [ $# -ge 2 ] || { echo "run.sh: --idle-timeout needs seconds" >&2; exit 2; }; idle_timeout=$2; shift ;;
     --keep) keep=1 ;;
     -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
@@ -72,8 +75,8 @@ trap 'exit 143' TERM INT
 say "accounts: 99,999 funded accounts + the faucet"
 "$bench" accounts --out "$work/alloc.txt" --count 99999
 
-say "physical bound (waits up to 120 s for an idle machine)"
-"$bench" bound --n 4 --idle-timeout 120 --json >"$work/bound.json"
+say "physical bound (waits up to $idle_timeout s for an idle machine)"
+"$bench" bound --n 4 --idle-timeout "$idle_timeout" --json >"$work/bound.json"
 cat "$work/bound.json"
 verify_rate=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["verify_per_s"])' "$work/bound.json")
 

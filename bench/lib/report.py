@@ -44,7 +44,8 @@ def git_commit(repo):
 
 def scenarios_of(work, bound):
     scenarios = {}
-    for path in sorted(glob.glob(os.path.join(work, "s*.json"))):
+    # In the order they ran.
+    for path in sorted(glob.glob(os.path.join(work, "s*.json")), key=os.path.getmtime):
         name = os.path.basename(path)[:-5]
         report = load(path)
         if name == "s5-catch-up":

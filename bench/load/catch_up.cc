@@ -94,7 +94,7 @@ Result<nlohmann::json> measure_catch_up(const CatchUpOptions& options) {
                         {"to_height", target},
                         {"blocks", target - from},
                         {"txs", *txs},
-                        {"startup_s", rounded1(static_cast<double>(first_answer->first) / kNsPerS * 10) / 10},
+                        {"startup_s", rounded1(static_cast<double>(first_answer->first) / kNsPerS)},
                         {"seconds", std::round(seconds * 1000) / 1000},
                         {"blocks_per_s", rounded1(static_cast<double>(target - from) / seconds)},
                         {"tx_per_s", rounded1(static_cast<double>(*txs) / seconds)}};
