@@ -29,6 +29,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <optional>
 #include <string>
 #include <vector>
@@ -112,7 +113,9 @@ class Node {
   Status process(consensus::Ready& ready);
   Status persist(const std::vector<consensus::PersistOp>& ops);
   void send(const std::vector<consensus::Outbound>& messages);
-  Status apply(const consensus::CommittedBlock& committed);
+  Status apply(std::vector<consensus::CommittedBlock>* committed);
+  Status apply_batch(std::span<consensus::CommittedBlock> committed);
+  void log_committed(const ledger::Block& block, const crypto::Hash& hash, uint64_t committed_txs);
   void request_validations(std::vector<consensus::ValidationRequest> requests);
   void retry_validations();
   void on_tick(uint64_t now_ms);
