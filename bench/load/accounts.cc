@@ -39,7 +39,8 @@ std::vector<crypto::SecretKey> derive_keys(uint64_t seed, uint32_t count) {
 std::vector<crypto::Address> addresses_of(const std::vector<crypto::SecretKey>& keys) {
   std::vector<crypto::Address> addresses;
   addresses.reserve(keys.size());
-  for (const crypto::SecretKey& key : keys) addresses.push_back(crypto::address_of(key.public_key()));
+  for (const crypto::SecretKey& key : keys)
+    addresses.push_back(crypto::address_of(key.public_key()));
   return addresses;
 }
 

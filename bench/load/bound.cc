@@ -29,7 +29,8 @@ IdleCheck wait_for_idle(double busy_max, double timeout_s) {
     const CpuTimes after = machine_cpu_times();
     const uint64_t total = after.total - before.total;
     check.busy_fraction =
-        total == 0 ? 1.0 : static_cast<double>(after.busy - before.busy) / static_cast<double>(total);
+        total == 0 ? 1.0
+                   : static_cast<double>(after.busy - before.busy) / static_cast<double>(total);
     check.waited_s = std::chrono::duration<double>(Clock::now() - start).count();
     check.idle = check.busy_fraction < busy_max;
     if (check.idle || check.waited_s >= timeout_s) return check;

@@ -80,15 +80,18 @@ Result<nlohmann::json> measure_catch_up(const CatchUpOptions& options) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(options.poll_ms));
   }
-  if (!first_answer) return Status::error("node " + std::to_string(options.node) + " never answered");
+  if (!first_answer)
+    return Status::error("node " + std::to_string(options.node) + " never answered");
   if (done_ns < 0) {
     return Status::error("node " + std::to_string(options.node) + " did not reach height " +
-                         std::to_string(target) + " within " + std::to_string(options.timeout_s) + " s");
+                         std::to_string(target) + " within " + std::to_string(options.timeout_s) +
+                         " s");
   }
   const uint64_t from = first_answer->second;
   auto txs = count_txs(testnet->nodes[tip->second].rpc, from + 1, target);
   if (!txs) return txs.status();
-  const double seconds = std::max(1e-9, static_cast<double>(done_ns - first_answer->first) / kNsPerS);
+  const double seconds =
+      std::max(1e-9, static_cast<double>(done_ns - first_answer->first) / kNsPerS);
   return nlohmann::json{{"node", options.node},
                         {"from_height", from},
                         {"to_height", target},

@@ -92,9 +92,9 @@ void print_table(const json& report, std::ostream& out) {
   out << "phalanx-bench: " << report.value("name", std::string("run")) << " (n = " << report["n"]
       << ", " << report["mode"].get<std::string>() << ")\n";
   row("committed tx/s (getTransaction)", num(report["tx_per_s"]));
-  row("committed tx/s (getBlock)", num(report["tx_per_s_getblock"]) +
-                                       (report["counts_agree"].get<bool>() ? "  (agree within 5%)"
-                                                                           : "  (DISAGREE)"));
+  row("committed tx/s (getBlock)",
+      num(report["tx_per_s_getblock"]) +
+          (report["counts_agree"].get<bool>() ? "  (agree within 5%)" : "  (DISAGREE)"));
   row("bound tx/s (verify rate / n)", num(report["bound_tx_per_s"]));
   row("percent of bound", num(report["percent_of_bound"]) + " %");
   row("latency p50 / p90 / p99 / max", num(latency["p50"]) + " / " + num(latency["p90"]) + " / " +
@@ -102,13 +102,13 @@ void print_table(const json& report, std::ostream& out) {
                                            " ms");
   row("blocks/s, txs/block", num(report["blocks_per_s"]) + ", " + num(report["txs_per_block"]));
   row("view changes", num(report["view_changes"]));
-  row("sent / accepted / committed", num(report["sent"]) + " / " + num(report["accepted"]) + " / " +
-                                         num(report["committed"]));
+  row("sent / accepted / committed",
+      num(report["sent"]) + " / " + num(report["accepted"]) + " / " + num(report["committed"]));
   row("rejected", num(report["rejected_total"]) + " " + report["rejected"].dump());
   row("peak RssAnon per node (MiB)", num(report["rss_anon_mib_max"]));
   for (const json& node : report["nodes"]) {
-    row("  node " + num(node["id"]), num(node["cpu_percent"]) + " % CPU, " +
-                                        num(node["rss_anon_mib_max"]) + " MiB RssAnon");
+    row("  node " + num(node["id"]),
+        num(node["cpu_percent"]) + " % CPU, " + num(node["rss_anon_mib_max"]) + " MiB RssAnon");
   }
   row("load generator CPU", num(report["bench_cpu_percent"]) + " %");
   if (report.contains("kill")) row("primary killed", report["kill"].dump());

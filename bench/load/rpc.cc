@@ -95,8 +95,8 @@ Result<std::vector<Reply>> RpcConnection::batch_body(const std::string& body, si
   for (const Json& object : replies) {
     const Json id = object.value("id", Json());
     if (!id.is_number_unsigned() || id.get<uint64_t>() >= count || seen[id.get<uint64_t>()]) {
-      return Status::error(url_ + ": a batch reply has a missing or repeated id: " +
-                           object.dump().substr(0, 200));
+      return Status::error(
+          url_ + ": a batch reply has a missing or repeated id: " + object.dump().substr(0, 200));
     }
     auto reply = parse_one(object);
     if (!reply) return Status::error(url_ + ": " + reply.message());

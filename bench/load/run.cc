@@ -46,9 +46,9 @@ Result<std::vector<NodeView>> node_views(const Testnet& testnet) {
     RpcConnection connection(node.rpc, 3000);
     auto status = connection.call("getStatus");
     if (!status || status->error_code != 0 || !status->result.is_object()) {
-      return Status::error("node " + std::to_string(node.id) + " (pid " +
-                           std::to_string(node.pid) + ") runs but getStatus failed: " +
-                           (status ? status->error_message : status.message()));
+      return Status::error(
+          "node " + std::to_string(node.id) + " (pid " + std::to_string(node.pid) +
+          ") runs but getStatus failed: " + (status ? status->error_message : status.message()));
     }
     const Json& s = status->result;
     if (s.value("chainId", std::string()) != testnet.chain_id) {
@@ -77,8 +77,8 @@ Result<Json> physical_bound(const RunOptions& options, uint32_t n) {
   if (rate <= 0) {
     const IdleCheck idle = wait_for_idle(kIdleBusyMax, options.idle_timeout_s);
     if (!idle.idle) {
-      std::cerr << "phalanx-bench: warning: the machine is busy (" << std::lround(idle.busy_fraction * 100)
-                << "% of its CPU after " << idle.waited_s
+      std::cerr << "phalanx-bench: warning: the machine is busy ("
+                << std::lround(idle.busy_fraction * 100) << "% of its CPU after " << idle.waited_s
                 << " s); the verify rate, and the bound, will be low\n";
     }
     bound["idle"] = idle.idle;
@@ -184,7 +184,8 @@ Status LoadRun::prepare() {
   const uint32_t quorum = (testnet_.n + f + 2) / 2;
   if (live < quorum) {
     return Status::error("only " + std::to_string(live) + " of the " + std::to_string(testnet_.n) +
-                         " nodes run; a quorum is " + std::to_string(quorum) + ", so nothing can commit");
+                         " nodes run; a quorum is " + std::to_string(quorum) +
+                         ", so nothing can commit");
   }
   auto bound = physical_bound(options_, testnet_.n);
   if (!bound) return bound.status();
@@ -218,10 +219,10 @@ void LoadRun::measure() {
   marks_.send_start_ns = clock_.now_ns();
   marks_.window_start_ns = marks_.send_start_ns + warmup_ns;
   const int64_t planned_end_ns = marks_.window_start_ns + duration_ns;
-  const int64_t kill_ns = options_.kill_primary_after_s < 0
-                              ? -1
-                              : marks_.window_start_ns +
-                                    static_cast<int64_t>(options_.kill_primary_after_s * kNsPerS);
+  const int64_t kill_ns =
+      options_.kill_primary_after_s < 0
+          ? -1
+          : marks_.window_start_ns + static_cast<int64_t>(options_.kill_primary_after_s * kNsPerS);
   const uint64_t start_height = watcher_->start_height();
   const int64_t stall_ns = static_cast<int64_t>(options_.stall_timeout_s * kNsPerS);
   uint64_t last_height = start_height;
@@ -308,7 +309,8 @@ void LoadRun::kill_primary() {
 // Until every transfer sent is committed or refused for good (resends and retries still
 // run), or the drain timeout.
 void LoadRun::drain() {
-  const int64_t deadline_ns = clock_.now_ns() + static_cast<int64_t>(options_.drain_timeout_s * kNsPerS);
+  const int64_t deadline_ns =
+      clock_.now_ns() + static_cast<int64_t>(options_.drain_timeout_s * kNsPerS);
   while (clock_.now_ns() < deadline_ns) {
     if (watcher_->committed() + submitter_->refused() >= submitter_->sent()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -330,7 +332,8 @@ Json LoadRun::transaction_statuses() {
     if (views_[i].live && static_cast<int64_t>(i) != marks_.killed_node) live.push_back(i);
   }
   std::vector<std::unique_ptr<RpcConnection>> connections;
-  for (uint32_t node : live) connections.push_back(std::make_unique<RpcConnection>(testnet_.nodes[node].rpc, 10000));
+  for (uint32_t node : live)
+    connections.push_back(std::make_unique<RpcConnection>(testnet_.nodes[node].rpc, 10000));
   const size_t sent = std::min(submitter_->sent(), pool_->size());
   for (size_t first = 0, round = 0; first < sent; first += kStatusBatch, ++round) {
     std::vector<Call> calls;
@@ -350,7 +353,8 @@ Json LoadRun::transaction_statuses() {
       ++statuses[status];
       if (status == "committed" && tx["height"].is_number_unsigned()) {
         const uint64_t height = tx["height"].get<uint64_t>();
-        in_window += window.blocks > 0 && height >= window.first_height && height <= window.last_height;
+        in_window +=
+            window.blocks > 0 && height >= window.first_height && height <= window.last_height;
       }
     }
   }
@@ -360,7 +364,8 @@ Json LoadRun::transaction_statuses() {
 Result<Json> LoadRun::run() {
   PHALANX_RETURN_IF_ERROR(prepare());
   std::vector<pid_t> pids;
-  for (const TestnetNode& node : testnet_.nodes) pids.push_back(views_[node.id].live ? node.pid : 0);
+  for (const TestnetNode& node : testnet_.nodes)
+    pids.push_back(views_[node.id].live ? node.pid : 0);
   pids.push_back(::getpid());
   sampler_ = std::make_unique<ProcessSampler>(pids);
   sampler_->start(std::chrono::milliseconds(200));
@@ -384,12 +389,11 @@ Result<Json> LoadRun::run() {
   watcher_->stop();
   sampler_->stop();
   if (stalled_) {
-    return Status::error("the chain committed no block for " +
-                         std::to_string(options_.stall_timeout_s) + " s at height " +
-                         std::to_string(watcher_->height()) + " with " +
-                         std::to_string(submitter_->sent() - watcher_->committed()) +
-                         " transfers in flight; see the nodes' logs (watcher: " +
-                         watcher_->last_error() + ")");
+    return Status::error(
+        "the chain committed no block for " + std::to_string(options_.stall_timeout_s) +
+        " s at height " + std::to_string(watcher_->height()) + " with " +
+        std::to_string(submitter_->sent() - watcher_->committed()) +
+        " transfers in flight; see the nodes' logs (watcher: " + watcher_->last_error() + ")");
   }
   return report();
 }
@@ -423,13 +427,17 @@ Json LoadRun::report() {
       {"window_s", std::round(window_s * 1000) / 1000},
       {"tx_per_s", std::round(tx_per_s)},
       {"tx_per_s_getblock", std::round(tx_per_s_getblock)},
-      {"counts_agree", std::abs(tx_per_s - tx_per_s_getblock) <= 0.05 * std::max(tx_per_s_getblock, 1.0)},
+      {"counts_agree",
+       std::abs(tx_per_s - tx_per_s_getblock) <= 0.05 * std::max(tx_per_s_getblock, 1.0)},
       {"bound_tx_per_s", bound},
       {"verify_per_s", bound_["verify_per_s"]},
       {"percent_of_bound", bound > 0 ? std::round(1000 * tx_per_s / bound) / 10 : 0},
       {"latency_ms", latency_percentiles(std::move(latencies))},
       {"blocks_per_s", std::round(10 * static_cast<double>(window.blocks) / window_s) / 10},
-      {"txs_per_block", window.blocks ? std::round(10 * static_cast<double>(window.txs) / static_cast<double>(window.blocks)) / 10 : 0.0},
+      {"txs_per_block", window.blocks ? std::round(10 * static_cast<double>(window.txs) /
+                                                   static_cast<double>(window.blocks)) /
+                                            10
+                                      : 0.0},
       {"sent", sent},
       {"accepted", submitter_->accepted()},
       // By the nodes' own word (getTransaction): a transfer in a block may have failed.
@@ -465,11 +473,14 @@ void LoadRun::add_processes(Json* report, double window_s) const {
   double rss_max = 0;
   for (uint32_t i = 0; i < testnet_.n; ++i) {
     if (!views_[i].live) continue;
-    const double rss_mib = std::round(static_cast<double>(sampler_->rss_anon_peak_kib(i)) / 102.4) / 10;
+    const double rss_mib =
+        std::round(static_cast<double>(sampler_->rss_anon_peak_kib(i)) / 102.4) / 10;
     const double cpu = cpu_at_window_end_[i] - cpu_at_window_start_[i];
-    nodes.push_back({{"id", i},
-                     {"cpu_percent", cpu_at_window_end_[i] < 0 ? Json() : Json(std::round(1000 * cpu / window_s) / 10)},
-                     {"rss_anon_mib_max", rss_mib}});
+    nodes.push_back(
+        {{"id", i},
+         {"cpu_percent",
+          cpu_at_window_end_[i] < 0 ? Json() : Json(std::round(1000 * cpu / window_s) / 10)},
+         {"rss_anon_mib_max", rss_mib}});
     rss_max = std::max(rss_max, rss_mib);
   }
   const size_t self = testnet_.n;

@@ -29,8 +29,8 @@ struct RunOptions {
   uint32_t senders = 64;
   uint32_t accounts = 100000 - 1;
   uint64_t seed = 1;
-  size_t txs = 0;            // 0: enough for the run at the offered rate (max: the bound)
-  double verify_rate = 0;    // 0: measure it
+  size_t txs = 0;          // 0: enough for the run at the offered rate (max: the bound)
+  double verify_rate = 0;  // 0: measure it
   double idle_timeout_s = 30;
   double kill_primary_after_s = -1;  // < 0: never; else seconds into the window
   uint64_t stop_after_blocks = 0;    // 0: never; else stop sending after this many blocks

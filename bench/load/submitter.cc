@@ -192,8 +192,8 @@ void Submitter::send(RpcConnection& connection, uint32_t node, const std::vector
       continue;
     }
     if (pool_->state(index) == kAccepted) continue;  // an earlier send was accepted
-    const bool retry = std::find(std::begin(kRetryable), std::end(kRetryable),
-                                 reply.error_code) != std::end(kRetryable);
+    const bool retry = std::find(std::begin(kRetryable), std::end(kRetryable), reply.error_code) !=
+                       std::end(kRetryable);
     if (pool_->state(index).exchange(retry ? kRetry : kRefused) != kRefused && !retry) {
       ++refused_;
     }
@@ -226,7 +226,8 @@ void Submitter::update_inflight_cap(std::deque<std::pair<int64_t, uint64_t>>* hi
   }
   const double span_s = static_cast<double>(now_ns - history->front().first) / kNsPerS;
   if (span_s <= 0) return;
-  const double rate = static_cast<double>(history->back().second - history->front().second) / span_s;
+  const double rate =
+      static_cast<double>(history->back().second - history->front().second) / span_s;
   const auto cap = static_cast<size_t>(rate * options_.inflight_s);
   inflight_cap_ = std::clamp(cap, options_.inflight_floor, options_.inflight_max);
 }
@@ -238,7 +239,8 @@ bool Submitter::resend_due(size_t i, int64_t now_ns) const {
   if (last == kNever || pool_->committed_ns(i) != kNever) return false;
   switch (pool_->state(i)) {
     case kAccepted:
-      return now_ns - last >= options_.resend_after_ms * kNsPerMs && pool_->resends(i) < kResendsMax;
+      return now_ns - last >= options_.resend_after_ms * kNsPerMs &&
+             pool_->resends(i) < kResendsMax;
     case kRetry:
       return now_ns - last >= kRetryAfterNs && pool_->resends(i) < kRetriesMax;
     default:

@@ -33,10 +33,10 @@ namespace phalanx::bench {
 
 struct LoadOptions {
   bool open_loop = false;
-  double rate = 0;            // open loop: offered tx/s
-  size_t batch = 100;         // calls per JSON-RPC batch (the node's rpc.batch_max default)
-  uint32_t connections = 8;   // threads, each with one keep-alive connection
-  double inflight_s = 1.0;    // max: seconds of work in flight
+  double rate = 0;           // open loop: offered tx/s
+  size_t batch = 100;        // calls per JSON-RPC batch (the node's rpc.batch_max default)
+  uint32_t connections = 8;  // threads, each with one keep-alive connection
+  double inflight_s = 1.0;   // max: seconds of work in flight
   size_t inflight_floor = 1000;
   size_t inflight_max = 16000;  // the nodes' per-sender pending cap (256) x 64 senders
   int64_t resend_after_ms = 5000;

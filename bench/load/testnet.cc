@@ -34,7 +34,8 @@ Result<Testnet> load_testnet(const std::string& dir) {
   auto text = read_small_file(path, kTestnetJsonBytesMax, "testnet file");
   if (!text) return Status::error(text.message() + " (start one with testnet/up.sh --dir DIR)");
   const nlohmann::json doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.value("chain_id", nlohmann::json()).is_string() ||
+  if (doc.is_discarded() || !doc.is_object() ||
+      !doc.value("chain_id", nlohmann::json()).is_string() ||
       !doc.value("nodes", nlohmann::json()).is_array()) {
     return Status::error(path + ": not a testnet.json (no chain_id or nodes)");
   }
@@ -47,7 +48,9 @@ Result<Testnet> load_testnet(const std::string& dir) {
   for (size_t i = 0; i < nodes.size(); ++i) {
     auto node = parse_node(nodes[i]);
     if (!node) return Status::error(path + ": nodes[" + std::to_string(i) + "]: " + node.message());
-    if (node->id != i) return Status::error(path + ": nodes[" + std::to_string(i) + "] has id " + std::to_string(node->id));
+    if (node->id != i)
+      return Status::error(path + ": nodes[" + std::to_string(i) + "] has id " +
+                           std::to_string(node->id));
     testnet.nodes.push_back(std::move(*node));
   }
   testnet.n = static_cast<uint32_t>(testnet.nodes.size());

@@ -93,8 +93,8 @@ Status ChainWatcher::read_blocks(uint64_t from, uint64_t to, int64_t observed_ns
       const Json& block = reply.result;
       if (reply.error_code != 0 || !block.is_object() || !block.contains("transactions") ||
           !block["transactions"].is_array()) {
-        return Status::error("getBlock " + std::to_string(first + i) + " failed: " +
-                             reply.error_message);
+        return Status::error("getBlock " + std::to_string(first + i) +
+                             " failed: " + reply.error_message);
       }
       BlockSeen seen{first + i, observed_ns, 0, 0, block.value("view", uint64_t{0})};
       for (const Json& hash_hex : block["transactions"]) {

@@ -30,9 +30,8 @@ TEST(BenchReport, PercentilesByNearestRank) {
 }
 
 TEST(BenchReport, WindowCountsBlocksSeenInsideTheWindowOnly) {
-  const std::vector<BlockSeen> blocks = {block(5, 900, 10), block(6, 1000, 20),
-                                         block(7, 1500, 30), block(8, 2000, 40),
-                                         block(9, 2001, 50)};
+  const std::vector<BlockSeen> blocks = {block(5, 900, 10), block(6, 1000, 20), block(7, 1500, 30),
+                                         block(8, 2000, 40), block(9, 2001, 50)};
   const WindowCounts counts = window_counts(blocks, 1000 * kNsPerMs, 2000 * kNsPerMs);
   EXPECT_EQ(counts.blocks, 2u);  // (1000, 2000]: heights 7 and 8
   EXPECT_EQ(counts.txs, 70u);
@@ -42,8 +41,8 @@ TEST(BenchReport, WindowCountsBlocksSeenInsideTheWindowOnly) {
 }
 
 TEST(BenchReport, TimelinePerSecond) {
-  const auto seconds = timeline({block(1, 100, 3), block(2, 900, 4), block(3, 2500, 5)},
-                                3000 * kNsPerMs);
+  const auto seconds =
+      timeline({block(1, 100, 3), block(2, 900, 4), block(3, 2500, 5)}, 3000 * kNsPerMs);
   EXPECT_EQ(seconds, (std::vector<uint64_t>{7, 0, 5, 0}));
 }
 
@@ -53,8 +52,8 @@ TEST(BenchReport, KillSummaryResumeIsTheFirstBlockOfALaterView) {
   marks.killed_node = 0;
   marks.view_at_kill = 0;
   // A pipelined block of view 0 still commits after the kill; view 1 resumes at 3500 ms.
-  const std::vector<BlockSeen> blocks = {block(1, 800, 1), block(2, 1100, 1),
-                                         block(3, 3500, 1, 1), block(4, 3600, 1, 1)};
+  const std::vector<BlockSeen> blocks = {block(1, 800, 1), block(2, 1100, 1), block(3, 3500, 1, 1),
+                                         block(4, 3600, 1, 1)};
   const nlohmann::json kill = kill_summary(blocks, marks);
   EXPECT_EQ(kill["resume_ms"], 2500.0);
   EXPECT_EQ(kill["new_view"], 1u);
