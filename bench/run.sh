@@ -110,6 +110,8 @@ if has 1 || has 2; then
         rate=$("$PYTHON" -c "print(max(1, round($max * $pct / 100)))")
         run "s2-$pct" s1 --rate "$rate" --duration "$half"
       done
+    else
+      say "scenario 2 at 25% and 50% of scenario 1 skipped: scenario 1 did not run"
     fi
   fi
   down s1
