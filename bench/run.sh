@@ -89,13 +89,18 @@ up() {
     >"$work/$1.up.log" 2>&1 || { tail -n 30 "$work/$1.up.log" >&2; return 1; }
 }
 down() { "$repo/testnet/down.sh" --dir "$work/$1" --grace 10 >/dev/null; }
-# run NAME TESTNET ARGS...: phalanx-bench run; the report goes to $work/NAME.json.
+# run NAME TESTNET ARGS...: phalanx-bench run; the report goes to $work/NAME.json. A run that
+# fails (e.g. the chain stalls) is recorded as {"name", "error"} and the next scenario goes on.
 run() {
   local name=$1 net=$2; shift 2
   say "scenario $name: phalanx-bench run $*"
-  "$bench" run --testnet "$work/$net" --name "$name" --verify-rate "$verify_rate" --json "$@" \
-    >"$work/$name.json"
-  "$PYTHON" "$repo/bench/lib/report.py" line "$work/$name.json"
+  if "$bench" run --testnet "$work/$net" --name "$name" --verify-rate "$verify_rate" --json "$@" \
+      >"$work/$name.json" 2>"$work/$name.err"; then
+    "$PYTHON" "$repo/bench/lib/report.py" line "$work/$name.json"
+  else
+    tail -n 3 "$work/$name.err" >&2
+    "$PYTHON" "$repo/bench/lib/report.py" failed "$name" "$work/$name.err" >"$work/$name.json"
+  fi
 }
 half=$(( (duration + 1) / 2 ))
 
@@ -104,14 +109,15 @@ if has 1 || has 2; then
   has 1 && run s1-max s1 --duration "$duration"
   if has 2; then
     run s2-850 s1 --rate 850 --duration "$half"
-    if [ -f "$work/s1-max.json" ]; then
-      max=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["tx_per_s"])' "$work/s1-max.json")
+    max=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("tx_per_s", 0))' \
+      "$work/s1-max.json" 2>/dev/null || echo 0)
+    if [ "${max%.*}" -gt 0 ]; then
       for pct in 25 50; do
         rate=$("$PYTHON" -c "print(max(1, round($max * $pct / 100)))")
         run "s2-$pct" s1 --rate "$rate" --duration "$half"
       done
     else
-      say "scenario 2 at 25% and 50% of scenario 1 skipped: scenario 1 did not run"
+      say "scenario 2 at 25% and 50% of scenario 1 skipped: scenario 1 did not run or failed"
     fi
   fi
   down s1
@@ -136,7 +142,10 @@ if has 5; then
   run s5-fill s5 --rate 500 --warmup 0 --duration 300 --stop-after-blocks "$missed_blocks"
   "$repo/testnet/node.sh" start 3 --dir "$work/s5"
   say "scenario s5-catch-up: node 3 restarted"
-  "$bench" catch-up --testnet "$work/s5" --node 3 --timeout 600 --json >"$work/s5-catch-up.json"
+  if ! "$bench" catch-up --testnet "$work/s5" --node 3 --timeout 600 --json \
+      >"$work/s5-catch-up.json" 2>"$work/s5-catch-up.err"; then
+    "$PYTHON" "$repo/bench/lib/report.py" failed s5-catch-up "$work/s5-catch-up.err" >"$work/s5-catch-up.json"
+  fi
   cat "$work/s5-catch-up.json"
   down s5
 fi

@@ -2,6 +2,8 @@
 """bench/run.sh's reports, standard library only.
 
   report.py line FILE                   one line from a phalanx-bench run --json report
+  report.py failed NAME ERRFILE         {"name", "error"} for a run that failed (its last
+                                        stderr line)
   report.py compose WORK OUT DURATION   OUT/latest.json and OUT/latest.md from the reports
                                         run.sh left in WORK (bound.json, s*.json)
 """
@@ -42,12 +44,21 @@ def git_commit(repo):
         return None
 
 
+def failed(name, err_path):
+    with open(err_path, errors="replace") as f:
+        lines = [line.strip() for line in f if line.strip()]
+    return {"name": name, "error": lines[-1] if lines else "failed without a message"}
+
+
 def scenarios_of(work, bound):
     scenarios = {}
     # In the order they ran.
     for path in sorted(glob.glob(os.path.join(work, "s*.json")), key=os.path.getmtime):
         name = os.path.basename(path)[:-5]
         report = load(path)
+        if "error" in report:
+            scenarios[name] = report
+            continue
         if name == "s5-catch-up":
             report["name"] = name
             report["n"] = 4
@@ -59,13 +70,14 @@ def scenarios_of(work, bound):
         kept["percent_of_bound"] = round(100 * report["tx_per_s"] / kept["bound_tx_per_s"], 1)
         scenarios[name] = kept
     s1, s5 = scenarios.get("s1-max"), scenarios.get("s5-catch-up")
-    if s1 and s5 and s1["tx_per_s"]:
+    if s1 and s5 and "error" not in s1 and "error" not in s5 and s1["tx_per_s"]:
         s5["ratio_to_s1"] = round(s5["tx_per_s"] / s1["tx_per_s"], 2)
     return scenarios
 
 
-def targets(s):
+def targets(all_scenarios):
     """(target, measured, met) for each target of issue #8 whose scenario ran."""
+    s = {k: v for k, v in all_scenarios.items() if "error" not in v}
     out = []
     if "s1-max" in s:
         r = s["s1-max"]
@@ -106,6 +118,9 @@ def markdown(doc):
              "txs/block | view changes | RssAnon MiB | committed/sent |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in doc["scenarios"]:
+        if "error" in r:
+            lines.append(f"| {r['name']} | | | failed: {r['error']} | | | | | | | |")
+            continue
         if r["name"] == "s5-catch-up":
             continue
         lat = r["latency_ms"]
@@ -116,6 +131,8 @@ def markdown(doc):
                      f"{r['view_changes']} | {r['rss_anon_mib_max']} | "
                      f"{r['committed']}/{r['sent']} |")
     for r in doc["scenarios"]:
+        if "error" in r:
+            continue
         if r["name"] == "s4-kill-primary" and "kill" in r:
             k = r["kill"]
             lines += ["", f"Scenario 4: node {k['killed_node']} (primary of view {k['view_at_kill']}) "
@@ -154,6 +171,9 @@ def compose(work, out, duration):
 def main(argv):
     if len(argv) == 3 and argv[1] == "line":
         print(line(load(argv[2])))
+        return 0
+    if len(argv) == 4 and argv[1] == "failed":
+        print(json.dumps(failed(argv[2], argv[3])))
         return 0
     if len(argv) == 5 and argv[1] == "compose":
         compose(argv[2], argv[3], argv[4])
