@@ -30,6 +30,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <optional>
 #include <string>
 #include <vector>
@@ -122,7 +123,9 @@ class Node {
   // One consensus message (through the hooks, if any); false when the transport refused it.
   bool send_message(const consensus::Outbound& outbound);
   bool send_frames(std::vector<HookFrame> frames);
-  Status apply(const consensus::CommittedBlock& committed);
+  Status apply(std::vector<consensus::CommittedBlock>* committed);
+  Status apply_batch(std::span<consensus::CommittedBlock> committed);
+  void log_committed(const ledger::Block& block, const crypto::Hash& hash, uint64_t committed_txs);
   void request_validations(std::vector<consensus::ValidationRequest> requests);
   void retry_validations();
   void on_tick(uint64_t now_ms);

@@ -10,7 +10,8 @@
 //   inbound()        for every consensus message from a peer, before the replica steps it:
 //                    the frames returned go out (the message is stepped unchanged);
 //   tick()           on every loop tick: the frames returned go out;
-//   before_commit()  before each committed block goes into the ledger (one LMDB transaction).
+//   before_commit()  before each ledger write transaction of committed blocks (one or more
+//                    blocks; `height` is the last of them).
 // Thread-safety: every call but attach() is made on the event-loop thread; attach() on the
 // thread that opens the node, before the loop starts.
 #pragma once

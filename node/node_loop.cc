@@ -132,9 +132,7 @@ Status Node::process(consensus::Ready& ready) {
   // certificate verified by the replica; their tx signatures are not checked again (a
   // quorum validated them), and they are applied exactly like the others.
   note_catch_up(ready.committed);
-  for (const consensus::CommittedBlock& committed : ready.committed) {
-    PHALANX_RETURN_IF_ERROR(apply(committed));
-  }
+  PHALANX_RETURN_IF_ERROR(apply(&ready.committed));
   request_validations(std::move(ready.validation_requests));                           // 4.
   for (const consensus::ServeRequest& request : ready.serve_requests) serve(request);  // 5.
   return Status::ok();
@@ -167,42 +165,69 @@ bool Node::send_frames(std::vector<HookFrame> frames) {
   return all_sent;
 }
 
-// Block, certificate, executed state and indexes in one ledger transaction; then the
-// mempool forgets what the block included and re-checks the senders it touched; then the
-// replica learns the new state root.
-Status Node::apply(const consensus::CommittedBlock& committed) {
-  const ledger::Block& block = committed.block;
-  const uint64_t height = block.header.height;
-  if (hooks_) hooks_->before_commit(height);
-  auto executed = store_->commit_block(block, committed.certificate);
+// Committed blocks in height order, several per ledger transaction (one sync for the batch:
+// catch-up outputs up to 16 blocks at once, a loaded pipeline often two or more).
+Status Node::apply(std::vector<consensus::CommittedBlock>* committed) {
+  for (size_t first = 0; first < committed->size(); first += ledger::kCommitBlocksMax) {
+    const size_t count = std::min(ledger::kCommitBlocksMax, committed->size() - first);
+    PHALANX_RETURN_IF_ERROR(apply_batch(std::span(*committed).subspan(first, count)));
+  }
+  return Status::ok();
+}
+
+// Blocks, certificates, executed state and indexes in one ledger transaction (all or
+// nothing); then the mempool forgets what the blocks included and re-checks the senders
+// they touched, against the state after the last one (an account changes only through a
+// committed tx, so this is what block-by-block re-checks would leave); then the replica
+// learns each new state root, in height order.
+Status Node::apply_batch(std::span<consensus::CommittedBlock> committed) {
+  std::vector<ledger::CertifiedBlock> certified;
+  certified.reserve(committed.size());
+  for (consensus::CommittedBlock& block : committed) {
+    certified.push_back({std::move(block.block), std::move(block.certificate)});
+  }
+  if (hooks_) hooks_->before_commit(certified.back().block.header.height);
+  auto executed = store_->commit_blocks(certified);
   if (!executed) {
-    return Status::error("cannot commit block " + std::to_string(height) +
+    return Status::error("cannot commit blocks " +
+                         std::to_string(certified.front().block.header.height) + ".." +
+                         std::to_string(certified.back().block.header.height) +
                          " to the ledger: " + executed.message());
   }
-  PHALANX_ASSERT_MSG(executed->block_hash == committed.hash, "ledger and consensus hash agree");
   std::vector<crypto::Hash> included;
-  included.reserve(block.transactions.size());
-  for (const auto& tx : block.transactions) included.push_back(tx.hash);
   std::vector<crypto::Address> changed;
-  changed.reserve(executed->outcome.accounts.size());
-  for (const auto& [address, account] : executed->outcome.accounts) changed.push_back(address);
+  for (size_t i = 0; i < certified.size(); ++i) {
+    PHALANX_ASSERT_MSG((*executed)[i].block_hash == committed[i].hash,
+                       "ledger and consensus hash agree");
+    for (const auto& tx : certified[i].block.transactions) included.push_back(tx.hash);
+    for (const auto& [address, account] : (*executed)[i].outcome.accounts) {
+      changed.push_back(address);
+    }
+  }
   auto snapshot = store_->snapshot();
   if (!snapshot) return Status::error("cannot read the ledger: " + snapshot.message());
   const SnapshotAccounts accounts(*snapshot);
   auto report = mempool_->on_block_committed(included, changed, accounts);
   if (!report) return Status::error("cannot reconcile the mempool: " + report.message());
-  replica_->on_executed(height, executed->state_root);
-  tip_hash_ = executed->block_hash;
-  const uint64_t committed_txs = executed->outcome.committed_count();
-  ++counters_.blocks_committed;
-  counters_.txs_committed += committed_txs;
+  for (size_t i = 0; i < certified.size(); ++i) {
+    const ledger::ExecutedBlock& block = (*executed)[i];
+    replica_->on_executed(block.height, block.state_root);
+    tip_hash_ = block.block_hash;
+    ++counters_.blocks_committed;
+    counters_.txs_committed += block.outcome.committed_count();
+    log_committed(certified[i].block, block.block_hash, block.outcome.committed_count());
+  }
+  return Status::ok();
+}
+
+void Node::log_committed(const ledger::Block& block, const crypto::Hash& hash,
+                         uint64_t committed_txs) {
   const uint64_t now = unix_now_ms();
   const uint64_t latency = now > block.header.timestamp_ms ? now - block.header.timestamp_ms : 0;
   log_->info("committed block {} {}: {} txs ({} failed), view {}, latency {} ms, mempool {}",
-             height, hex_encode(committed.hash).substr(0, 16), block.transactions.size(),
+             block.header.height, hex_encode(hash).substr(0, 16), block.transactions.size(),
              block.transactions.size() - committed_txs, block.header.view, latency,
              mempool_->size());
-  return Status::ok();
 }
 
 void Node::request_validations(std::vector<consensus::ValidationRequest> requests) {

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Starts a local Phalanx testnet.
 #
-#   testnet/up.sh [-n N] [--dir DIR] [--base-port P] [--reset]
+#   testnet/up.sh [-n N] [--dir DIR] [--base-port P] [--reset] [--alloc-file FILE]
 #
 #   -n N            number of validators (default 4, N >= 4)
 #   --dir DIR       testnet directory (default ./testnet/data)
 #   --base-port P   node i listens for peers on P+2i and for JSON-RPC on P+2i+1 (default 26600)
 #   --reset         wipe DIR first (all its nodes must be stopped)
+#   --alloc-file F  more genesis accounts for a new testnet: one ADDRESS=AMOUNT per line
+#                   (phalanxd genesis --alloc-file; phalanx-bench accounts writes one)
 #
 # Installs missing Debian packages, builds build/bin/phalanxd and phalanx-wallet, generates
 # validator keys, genesis and configs (first run), starts every node in the background and
@@ -21,12 +23,14 @@ n_given=0
 dir=$TESTNET_ROOT/testnet/data
 base_port=26600
 reset=0
+alloc_file=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) [ $# -ge 2 ] || usage_error "-n needs a number"; n=$2; n_given=1; shift ;;
     --dir) [ $# -ge 2 ] || usage_error "--dir needs a path"; dir=$2; shift ;;
     --base-port) [ $# -ge 2 ] || usage_error "--base-port needs a port"; base_port=$2; shift ;;
     --reset) reset=1 ;;
+    --alloc-file) [ $# -ge 2 ] || usage_error "--alloc-file needs a path"; alloc_file=$2; shift ;;
     -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage_error "unknown option '$1' (try --help)" ;;
   esac
@@ -38,7 +42,11 @@ case "$base_port" in ''|*[!0-9]*) usage_error "--base-port must be a port number
 [ "$base_port" -ge 1024 ] && [ $((base_port + 2 * n)) -le 65535 ] ||
   usage_error "--base-port must leave room for $n nodes between 1024 and 65535"
 
-# A relative --dir is relative to where the user ran up.sh, as for the other scripts.
+# A relative --dir or --alloc-file is relative to where the user ran up.sh.
+if [ -n "$alloc_file" ]; then
+  [ -f "$alloc_file" ] || die "--alloc-file $alloc_file: no such file"
+  alloc_file=$(cd "$(dirname "$alloc_file")" && pwd)/$(basename "$alloc_file")
+fi
 mkdir -p "$dir" || die "cannot create the testnet directory $dir"
 dir=$(cd "$dir" && pwd)
 cd "$TESTNET_ROOT"
@@ -91,10 +99,11 @@ if [ -f "$dir/testnet.json" ]; then
   if [ "$n_given" -eq 1 ] && [ "$n" != "$(node_count "$dir")" ]; then
     die "$dir already holds a testnet of $(node_count "$dir") nodes; use --reset to make one of $n"
   fi
+  [ -z "$alloc_file" ] || die "--alloc-file only applies to a new testnet (add --reset)"
   n=$(node_count "$dir")
   echo "[up] restarting the $n stopped nodes of $dir from their data (--reset starts afresh)"
 else
-  "$TESTNET_ROOT/testnet/lib/generate.sh" "$dir" "$n" "$base_port"
+  ALLOC_FILE=$alloc_file "$TESTNET_ROOT/testnet/lib/generate.sh" "$dir" "$n" "$base_port"
 fi
 
 for ((i = 0; i < n; i++)); do

@@ -37,6 +37,8 @@ void add_genesis(CLI::App& app, GenesisOptions* o) {
                    "PUBKEYHEX@tcp://HOST:PORT, once per validator (at least 4), in index order")
       ->required();
   genesis->add_option("--alloc", o->allocations, "ADDRESS=AMOUNT: a genesis balance");
+  genesis->add_option("--alloc-file", o->alloc_file,
+                      "File of genesis balances: one ADDRESS=AMOUNT per line ('#' comments)");
   genesis->add_option("--pipeline-depth", o->pipeline_depth, "W: heights in flight")
       ->capture_default_str();
   genesis->add_option("--checkpoint-interval", o->checkpoint_interval, "K: checkpoint every K")

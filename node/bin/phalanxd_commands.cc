@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "crypto/address.h"
+#include "crypto/file_io.h"
 #include "ledger/genesis.h"
 #include "node/home.h"
 #include "node/node.h"
@@ -68,6 +69,32 @@ Result<ledger::Allocation> parse_allocation(const std::string& text) {
   return ledger::Allocation{*address, std::stoull(amount)};
 }
 
+// An --alloc-file: one "ADDRESS=AMOUNT" per line; blank lines and '#' comments are
+// skipped. Bounded before it is read: a genesis holds at most 100,000 accounts of about 80
+// bytes each.
+constexpr size_t kAllocFileBytesMax = 16 << 20;
+
+Status add_alloc_file(const std::string& path, ledger::Genesis* genesis) {
+  auto text = read_small_file(path, kAllocFileBytesMax, "--alloc-file");
+  if (!text) return text.status();
+  size_t line_number = 0;
+  for (size_t start = 0; start < text->size();) {
+    size_t end = text->find('\n', start);
+    if (end == std::string::npos) end = text->size();
+    std::string line = text->substr(start, end - start);
+    start = end + 1;
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    auto allocation = parse_allocation(line);
+    if (!allocation) {
+      return Status::error(path + ":" + std::to_string(line_number) + ": " + allocation.message());
+    }
+    genesis->allocations.push_back(std::move(allocation).value());
+  }
+  return Status::ok();
+}
+
 Result<ledger::Genesis> build_genesis(const GenesisOptions& options) {
   ledger::Genesis genesis;
   genesis.chain_id = options.chain_id;
@@ -83,6 +110,9 @@ Result<ledger::Genesis> build_genesis(const GenesisOptions& options) {
     auto allocation = parse_allocation(text);
     if (!allocation) return allocation.status();
     genesis.allocations.push_back(std::move(allocation).value());
+  }
+  if (!options.alloc_file.empty()) {
+    PHALANX_RETURN_IF_ERROR(add_alloc_file(options.alloc_file, &genesis));
   }
   // The parser owns every rule (validator count, duplicates, supply cap, W and K ranges).
   auto checked = ledger::parse_genesis(ledger::genesis_to_json(genesis));

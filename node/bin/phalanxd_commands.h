@@ -28,6 +28,7 @@ struct GenesisOptions {
   std::string chain_id;
   std::vector<std::string> validators;   // PUBKEYHEX@tcp://HOST:PORT
   std::vector<std::string> allocations;  // ADDRESS=AMOUNT
+  std::string alloc_file;                // one ADDRESS=AMOUNT per line; "" for none
   uint32_t pipeline_depth = 4;
   uint32_t checkpoint_interval = 16;
   uint64_t genesis_time_ms = 0;  // 0: now

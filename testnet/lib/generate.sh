@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # generate.sh DIR N BASE_PORT: keys, faucet, genesis, configs and testnet.json for a new testnet.
+# ALLOC_FILE (optional, absolute): more genesis accounts, one ADDRESS=AMOUNT per line.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 dir=$1 n=$2 base_port=$3
@@ -25,7 +26,7 @@ faucet=$("$WALLET" --keystore "$dir/wallet" --password-file "$dir/faucet.pass" -
 
 # Supply: the faucet holds most of it; JSON-safe (< 2^53).
 "$PHALANXD" genesis --out "$dir/genesis.json" --chain-id "$chain_id" "${validators[@]}" \
-  --alloc "$faucet=1000000000000000" >/dev/null
+  --alloc "$faucet=1000000000000000" ${ALLOC_FILE:+--alloc-file "$ALLOC_FILE"} >/dev/null
 for ((i = 0; i < n; i++)); do cp "$dir/genesis.json" "$dir/node$i/genesis.json"; done
 
 "$PYTHON" - "$dir" "$n" "$f" "$quorum" "$chain_id" "$base_port" "$faucet" <<'PY'

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "consensus/codec.h"
@@ -14,6 +15,7 @@
 #include "node/wire.h"
 #include "node/zmq_tsan_suppression.h"
 #include "tests/node/node_cluster.h"
+#include "tests/testutil/temp_dir.h"
 
 namespace phalanx::node::testing {
 namespace {
@@ -63,6 +65,51 @@ TEST(PhalanxdCli, UsageErrorsExitTwoAndHelpWorks) {
   const CommandResult missing = run_phalanxd({"run", "--home", "/nonexistent/phalanx-home"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
+}
+
+// `genesis --alloc-file`: one ADDRESS=AMOUNT per line, blank lines and '#' comments skipped,
+// added after the --alloc accounts; a bad line is refused naming the file and line, and a
+// file beyond the size bound is refused before it is read.
+TEST(PhalanxdCli, GenesisAllocFile) {
+  const std::string dir = testutil::make_temp_dir("phalanx-alloc-file");
+  std::vector<std::string> args = {"genesis", "--chain-id", "alloc-test"};
+  for (uint8_t i = 1; i <= 4; ++i) {
+    args.push_back("--validator");
+    args.push_back(hex_encode(crypto::SecretKey::from_seed(crypto::Seed{i}).public_key()) +
+                   "@tcp://127.0.0.1:" + std::to_string(30000 + i));
+  }
+  const std::string a = crypto::format_address(test_address(1));
+  const std::string b = crypto::format_address(test_address(2));
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + "/" + name) << text;
+    return dir + "/" + name;
+  };
+  const auto genesis = [&](const std::string& file, const std::string& out) {
+    std::vector<std::string> all = args;
+    all.insert(all.end(), {"--out", dir + "/" + out, "--alloc", a + "=5", "--alloc-file", file});
+    return run_phalanxd(all);
+  };
+  const CommandResult ok = genesis(write("good", "# accounts\n\n" + b + "=7\r\n"), "g.json");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  auto parsed = ledger::load_genesis(dir + "/g.json");
+  ASSERT_TRUE(parsed.is_ok()) << parsed.message();
+  ASSERT_EQ(parsed->allocations.size(), 2u);
+  EXPECT_EQ(parsed->allocations[1].address, test_address(2));
+  EXPECT_EQ(parsed->allocations[1].balance, 7u);
+
+  const CommandResult bad = genesis(write("bad", b + "=7\n\n" + b + "x=1\n"), "h.json");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find(dir + "/bad:3: "), std::string::npos) << bad.err;
+  const CommandResult duplicate = genesis(write("dup", a + "=1\n"), "i.json");
+  EXPECT_EQ(duplicate.exit_code, 2);
+  EXPECT_NE(duplicate.err.find("duplicate address"), std::string::npos) << duplicate.err;
+  const CommandResult missing = genesis(dir + "/none", "j.json");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("no such file"), std::string::npos) << missing.err;
+  const CommandResult huge = genesis(write("huge", std::string((16 << 20) + 1, '#')), "k.json");
+  EXPECT_EQ(huge.exit_code, 2);
+  EXPECT_NE(huge.err.find("larger than"), std::string::npos) << huge.err;
+  std::filesystem::remove_all(dir);
 }
 
 // A genesis whose blocks are too small to carry a NEW-VIEW for its validator set is refused

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""bench/run.sh's reports, standard library only.
+
+  report.py line FILE                   one line from a phalanx-bench run --json report
+  report.py failed NAME ERRFILE         {"name", "error"} for a run that failed (its last
+                                        stderr line)
+  report.py compose WORK OUT DURATION   OUT/latest.json and OUT/latest.md from the reports
+                                        run.sh left in WORK (bound.json, s*.json)
+"""
+import datetime
+import glob
+import json
+import os
+import subprocess
+import sys
+
+# The scenarios' report keys kept in latest.json (the raw reports hold more).
+KEPT = ("name", "n", "mode", "offered_tx_per_s", "window_s", "tx_per_s", "tx_per_s_getblock",
+        "counts_agree", "percent_of_bound", "latency_ms", "blocks_per_s", "txs_per_block",
+        "rss_anon_mib_max", "view_changes", "sent", "committed", "all_committed",
+        "rejected_total", "rejected", "resent", "nodes", "bench_cpu_percent", "kill",
+        "timeline_tx_per_s")
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def line(report):
+    lat = report["latency_ms"]
+    return (f"{report['name']}: {report['tx_per_s']} tx/s ({report['percent_of_bound']}% of "
+            f"{report['bound_tx_per_s']}), getBlock {report['tx_per_s_getblock']}, latency p50 "
+            f"{lat['p50']} p99 {lat['p99']} ms, {report['txs_per_block']} txs/block, view changes "
+            f"{report['view_changes']}, RssAnon {report['rss_anon_mib_max']} MiB, "
+            f"committed {report['committed']}/{report['sent']}")
+
+
+def git_commit(repo):
+    try:
+        return subprocess.run(["git", "-C", repo, "rev-parse", "--short", "HEAD"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def failed(name, err_path):
+    with open(err_path, errors="replace") as f:
+        lines = [line.strip() for line in f if line.strip()]
+    return {"name": name, "error": lines[-1] if lines else "failed without a message"}
+
+
+def scenarios_of(work, bound):
+    scenarios = {}
+    # In the order they ran.
+    for path in sorted(glob.glob(os.path.join(work, "s*.json")), key=os.path.getmtime):
+        name = os.path.basename(path)[:-5]
+        report = load(path)
+        if "error" in report:
+            scenarios[name] = report
+            continue
+        if name == "s5-catch-up":
+            report["name"] = name
+            report["n"] = 4
+            scenarios[name] = report
+            continue
+        kept = {k: report[k] for k in KEPT if k in report}
+        # The bound for this scenario's n (each node verifies each tx once).
+        kept["bound_tx_per_s"] = round(bound["verify_per_s"] / report["n"])
+        kept["percent_of_bound"] = round(100 * report["tx_per_s"] / kept["bound_tx_per_s"], 1)
+        scenarios[name] = kept
+    s1, s5 = scenarios.get("s1-max"), scenarios.get("s5-catch-up")
+    if s1 and s5 and "error" not in s1 and "error" not in s5 and s1["tx_per_s"]:
+        s5["ratio_to_s1"] = round(s5["tx_per_s"] / s1["tx_per_s"], 2)
+    return scenarios
+
+
+def targets(all_scenarios):
+    """(target, measured, met) for each target of issue #8 whose scenario ran."""
+    s = {k: v for k, v in all_scenarios.items() if "error" not in v}
+    out = []
+    if "s1-max" in s:
+        r = s["s1-max"]
+        out.append(("scenario 1 >= 60% of the bound", f"{r['percent_of_bound']}%",
+                    r["percent_of_bound"] >= 60))
+        out.append(("RssAnon per node < 300 MiB (scenario 1)", f"{r['rss_anon_mib_max']} MiB",
+                    r["rss_anon_mib_max"] < 300))
+    if "s2-850" in s:
+        p50 = s["s2-850"]["latency_ms"]["p50"]
+        out.append(("p50 <= 4.5 ms at 850 tx/s", f"{p50} ms", p50 <= 4.5))
+    if "s2-50" in s:
+        lat = s["s2-50"]["latency_ms"]
+        out.append(("at 50% load p50 <= 50 ms, p99 <= 250 ms", f"{lat['p50']} / {lat['p99']} ms",
+                    lat["p50"] <= 50 and lat["p99"] <= 250))
+    if "s4-kill-primary" in s and "kill" in s["s4-kill-primary"]:
+        resume = s["s4-kill-primary"]["kill"]["resume_ms"]
+        out.append(("commits resume <= 3 s after the primary dies",
+                    "never" if resume is None else f"{resume} ms",
+                    resume is not None and resume <= 3000))
+    spurious = [n for n in ("s1-max", "s2-850", "s2-25", "s2-50", "s3-max-n7")
+                if n in s and s[n]["view_changes"]]
+    if any(n in s for n in ("s1-max", "s2-850", "s3-max-n7")):
+        out.append(("no view change in scenarios 1-3", ", ".join(spurious) or "none", not spurious))
+    if "s5-catch-up" in s and "ratio_to_s1" in s["s5-catch-up"]:
+        ratio = s["s5-catch-up"]["ratio_to_s1"]
+        out.append(("catch-up >= 5x scenario 1's tx/s", f"{ratio}x", ratio >= 5))
+    return out
+
+
+def markdown(doc):
+    m = doc["machine"]
+    lines = [f"# phalanx-bench results ({doc['date']}, commit {doc['commit']})", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_mib']} MiB, Linux {m['kernel']}. "
+             f"Ed25519 verify (libsodium, all cores): {doc['verify_per_s']}/s "
+             f"(idle: {doc['bound_idle']}); bound for n = 4: **{doc['bound_tx_per_s']} tx/s**. "
+             f"Window {doc['duration_s']} s per max-throughput run.", "",
+             "| scenario | n | load | tx/s | % of bound | p50 / p90 / p99 / max ms | blocks/s | "
+             "txs/block | view changes | RssAnon MiB | committed/sent |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in doc["scenarios"]:
+        if "error" in r:
+            lines.append(f"| {r['name']} | | | failed: {r['error']} | | | | | | | |")
+            continue
+        if r["name"] == "s5-catch-up":
+            continue
+        lat = r["latency_ms"]
+        load = "max" if r["mode"] == "max" else f"{r['offered_tx_per_s']:g} tx/s"
+        lines.append(f"| {r['name']} | {r['n']} | {load} | {r['tx_per_s']} | "
+                     f"{r['percent_of_bound']} | {lat['p50']} / {lat['p90']} / {lat['p99']} / "
+                     f"{lat['max']} | {r['blocks_per_s']} | {r['txs_per_block']} | "
+                     f"{r['view_changes']} | {r['rss_anon_mib_max']} | "
+                     f"{r['committed']}/{r['sent']} |")
+    for r in doc["scenarios"]:
+        if "error" in r:
+            continue
+        if r["name"] == "s4-kill-primary" and "kill" in r:
+            k = r["kill"]
+            lines += ["", f"Scenario 4: node {k['killed_node']} (primary of view {k['view_at_kill']}) "
+                      f"SIGKILLed {k['killed_at_s']} s into the run; first block of view "
+                      f"{k['new_view']} seen after {k['resume_ms']} ms; longest gap between blocks "
+                      f"{k['longest_gap_ms']} ms. Committed tx per second: "
+                      f"{r['timeline_tx_per_s']}."]
+        if r["name"] == "s5-catch-up":
+            lines += ["", f"Scenario 5: node {r['node']} restarted {r['blocks']} blocks behind "
+                      f"({r['txs']} txs); caught up in {r['seconds']} s after its RPC answered: "
+                      f"{r['blocks_per_s']} blocks/s, {r['tx_per_s']} tx/s"
+                      + (f" ({r['ratio_to_s1']}x scenario 1)." if "ratio_to_s1" in r else ".")]
+    lines += ["", "| target (issue #8) | measured | met |", "|---|---|---|"]
+    for target, measured, met in doc["targets"]:
+        lines.append(f"| {target} | {measured} | {'yes' if met else '**no**'} |")
+    return "\n".join(lines) + "\n"
+
+
+def compose(work, out, duration):
+    bound = load(os.path.join(work, "bound.json"))
+    s = scenarios_of(work, bound)
+    doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "commit": git_commit(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+           "machine": bound["machine"], "verify_per_s": bound["verify_per_s"],
+           "bound_idle": bound["idle"], "bound_tx_per_s": bound["bound_tx_per_s"],
+           "duration_s": int(duration), "scenarios": list(s.values()),
+           "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok in targets(s)]}
+    with open(os.path.join(out, "latest.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    doc["targets"] = targets(s)
+    with open(os.path.join(out, "latest.md"), "w") as f:
+        f.write(markdown(doc))
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "line":
+        print(line(load(argv[2])))
+        return 0
+    if len(argv) == 4 and argv[1] == "failed":
+        print(json.dumps(failed(argv[2], argv[3])))
+        return 0
+    if len(argv) == 5 and argv[1] == "compose":
+        compose(argv[2], argv[3], argv[4])
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
