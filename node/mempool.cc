@@ -138,7 +138,7 @@ bool Mempool::can_execute(const ledger::SignedTransaction& tx, const Address& se
   return tx.tx.nonce <= expected;
 }
 
-std::vector<Mempool::Arrival> Mempool::gapped_newest_first() const {
+std::vector<Mempool::Arrival> Mempool::gapped_heap() const {
   std::vector<Arrival> gapped;
   for (const auto& [address, sender] : senders_) {
     uint64_t expected = sender.account.nonce;
@@ -148,7 +148,7 @@ std::vector<Mempool::Arrival> Mempool::gapped_newest_first() const {
       if (gap && !entries_.at(arrival).in_flight) gapped.push_back(arrival);
     }
   }
-  std::sort(gapped.rbegin(), gapped.rend());
+  std::make_heap(gapped.begin(), gapped.end());  // O(n): usually one victim is popped
   return gapped;
 }
 
@@ -175,8 +175,10 @@ Admission Mempool::plan_room(const ledger::SignedTransaction& tx, const Address&
   // the lowest fee would be refused. An executable newcomer evicts them first, newest first,
   // whatever their fee; they take their later nonces with them.
   if (can_execute(tx, sender, account)) {
-    for (Arrival arrival : gapped_newest_first()) {
-      if (take(arrival)) return Admission{};
+    std::vector<Arrival> gapped = gapped_heap();
+    for (; !gapped.empty(); gapped.pop_back()) {
+      std::pop_heap(gapped.begin(), gapped.end());  // the newest to the back
+      if (take(gapped.back())) return Admission{};
     }
   }
   for (const auto& [fee, arrival] : eviction_) {

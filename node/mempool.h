@@ -178,8 +178,8 @@ class Mempool {
   // Whether the tx's nonce is the sender's next or follows its pending run without a gap.
   bool can_execute(const ledger::SignedTransaction& tx, const Address& sender,
                    const ledger::Account& account) const;
-  // Idle txs waiting behind a missing nonce, newest first. O(size).
-  std::vector<Arrival> gapped_newest_first() const;
+  // Idle txs waiting behind a missing nonce, as a max-heap of arrivals (newest on top). O(size).
+  std::vector<Arrival> gapped_heap() const;
   void make_room(size_t tx_bytes, const std::vector<Arrival>& victims,
                  std::vector<DroppedTx>* dropped);
   void insert(ledger::SignedTransaction tx, const Address& sender, const ledger::Account& account,
