@@ -143,19 +143,19 @@ class Bank:
         ones (a tx lost with a killed node's mempool stays unconfirmed for ever and must
         not crowd out the rest)."""
         with self.lock:
-            todo = [h for h in self.accepted
+            unconfirmed = [h for h in self.accepted
                     if h not in self.committed_seen and h not in self.failed_seen]
         half = CONFIRM_BATCH_MAX // 2
-        older = todo[:-half]
-        if len(todo) > CONFIRM_BATCH_MAX:
+        older = unconfirmed[:-half]
+        if len(unconfirmed) > CONFIRM_BATCH_MAX:
             self.confirm_cursor = (self.confirm_cursor + half) % len(older)
-            todo = (older + older)[self.confirm_cursor:self.confirm_cursor + half] + todo[-half:]
+            unconfirmed = (older + older)[self.confirm_cursor:self.confirm_cursor + half] + unconfirmed[-half:]
         try:
-            answers = rpc.batched(node.url, [("getTransaction", [h]) for h in todo])
+            answers = rpc.batched(node.url, [("getTransaction", [h]) for h in unconfirmed])
         except (rpc.RpcError, rpc.Unreachable):
             return
         with self.lock:
-            for h, (result, error) in zip(todo, answers):
+            for h, (result, error) in zip(unconfirmed, answers):
                 if error or not result:
                     continue
                 if result["status"] == "committed":

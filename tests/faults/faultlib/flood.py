@@ -75,12 +75,12 @@ class Flood:
         return out
 
     def sender(self, index, accounts):
-        todo = self.requests(accounts)
+        requests = self.requests(accounts)
         nodes = self.ctx.cluster.nodes
-        for start in range(0, len(todo), BATCH):
+        for start in range(0, len(requests), BATCH):
             if self.stop_event.is_set():
                 return
-            chunk = todo[start:start + BATCH]
+            chunk = requests[start:start + BATCH]
             node = nodes[(index + start // BATCH) % len(nodes)]
             try:
                 answers = rpc.batch(node.url, [("sendTransaction", [tx]) for _, tx in chunk],
