@@ -136,6 +136,33 @@ Result<Block> decode_block(ByteSpan bytes, const BlockLimits& limits) {
   return block;
 }
 
+Result<SignedTransaction> decode_block_transaction(ByteSpan bytes, uint32_t index,
+                                                   const BlockLimits& limits) {
+  if (bytes.size() > limits.bytes_max) {
+    return Status::error("block of " + std::to_string(bytes.size()) +
+                         " bytes exceeds the maximum " + std::to_string(limits.bytes_max));
+  }
+  Reader reader(bytes);
+  BlockHeader header;
+  PHALANX_RETURN_IF_ERROR(read_header(&reader, &header));
+  Status bounded = reader.count(header.tx_count, limits.txs_max, kBlockTxBytesMin);
+  if (!bounded) return Status::error("block tx_count: " + bounded.message());
+  if (index >= header.tx_count) {
+    return Status::error("block has " + std::to_string(header.tx_count) +
+                         " transactions, no index " + std::to_string(index));
+  }
+  for (uint32_t i = 0;; ++i) {
+    uint16_t length = 0;
+    ByteSpan tx_bytes;
+    PHALANX_RETURN_IF_ERROR(reader.u16(&length));
+    PHALANX_RETURN_IF_ERROR(reader.span(length, &tx_bytes));
+    if (i < index) continue;
+    auto tx = parse_signed_transaction(tx_bytes);
+    if (!tx) return Status::error("block transaction " + std::to_string(i) + ": " + tx.message());
+    return std::move(tx).value();
+  }
+}
+
 Hash merkle_root(const std::vector<Hash>& leaves) {
   if (leaves.empty()) return crypto::sha256(ByteSpan());
   std::vector<Hash> level;

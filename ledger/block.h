@@ -62,6 +62,12 @@ Bytes encode_block(const Block& block);
 // Strict: header fields, tx_count == number of txs, tx_root matches, every tx decodes,
 // limits respected, no trailing bytes. Does NOT verify tx signatures.
 Result<Block> decode_block(ByteSpan bytes, const BlockLimits& limits);
+// Transaction `index` of an encoded block, without decoding (or hashing) the others: the
+// header and every length prefix up to `index` are read with decode_block's bounds, the one
+// transaction is parsed. The tx_root is not checked (the caller compares the parsed tx's hash
+// with the one it looked up). Costs O(index) length reads and one transaction parse.
+Result<SignedTransaction> decode_block_transaction(ByteSpan bytes, uint32_t index,
+                                                   const BlockLimits& limits);
 Result<BlockHeader> decode_header(ByteSpan bytes);
 
 Hash merkle_root(const std::vector<Hash>& leaves);

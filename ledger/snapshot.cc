@@ -66,6 +66,16 @@ Result<std::optional<Block>> Snapshot::block(uint64_t height) const {
   return std::optional<Block>(std::move(block).value());
 }
 
+Result<std::optional<SignedTransaction>> Snapshot::block_transaction(uint64_t height,
+                                                                     uint32_t index) const {
+  auto value = lmdb::get(txn_, databases_->blocks, lmdb::u64_key(height));
+  if (!value) return value.status();
+  if (!value->has_value()) return std::optional<SignedTransaction>();
+  auto tx = decode_block_transaction(**value, index, genesis_->block_limits);
+  if (!tx) return Status::error("corrupt block " + std::to_string(height) + ": " + tx.message());
+  return std::optional<SignedTransaction>(std::move(tx).value());
+}
+
 Result<std::optional<CommitCertificate>> Snapshot::certificate(uint64_t height) const {
   auto value = lmdb::get(txn_, databases_->certificates, lmdb::u64_key(height));
   if (!value) return value.status();

@@ -107,6 +107,10 @@ class Snapshot {
 
   Result<std::optional<Bytes>> block_bytes(uint64_t height) const;
   Result<std::optional<Block>> block(uint64_t height) const;
+  // Transaction `index` of block `height` (ledger/block.h decode_block_transaction): for
+  // looking up one transaction without decoding its whole block. nullopt: no such block.
+  Result<std::optional<SignedTransaction>> block_transaction(uint64_t height,
+                                                             uint32_t index) const;
   // nullopt for genesis and beyond the tip.
   Result<std::optional<CommitCertificate>> certificate(uint64_t height) const;
   Result<std::optional<uint64_t>> block_height(const Hash& block_hash) const;

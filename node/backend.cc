@@ -26,13 +26,15 @@ TxInfo describe(const ledger::Transaction& tx, const crypto::Hash& hash) {
 Result<std::optional<TxInfo>> committed_transaction(const ledger::Snapshot& snapshot,
                                                     const crypto::Hash& hash,
                                                     const ledger::TxRecord& record) {
-  auto block = snapshot.block(record.height);
-  if (!block) return block.status();
-  if (!block->has_value() || record.index >= (*block)->transactions.size()) {
+  // One transaction of the block, not the whole block: clients poll this for every tx.
+  auto tx = snapshot.block_transaction(record.height, record.index);
+  if (!tx) return tx.status();
+  if (!tx->has_value() || (*tx)->hash != hash) {
     return Status::error("the tx index names block " + std::to_string(record.height) +
-                         " position " + std::to_string(record.index) + ", which is missing");
+                         " position " + std::to_string(record.index) +
+                         ", which does not hold that transaction");
   }
-  TxInfo info = describe((*block)->transactions[record.index].tx, hash);
+  TxInfo info = describe((*tx)->tx, hash);
   info.height = record.height;
   info.index = record.index;
   info.status = record.committed() ? TxStatus::kCommitted : TxStatus::kFailed;

@@ -225,6 +225,9 @@ Status Node::start() {
     return Status::error("rpc: cannot serve on " + config_.rpc_host + ":" +
                          std::to_string(config_.rpc_port) + ": " + rpc.message());
   }
+  writer_ = std::make_unique<LedgerWriter>(store_.get(), hooks_.get(), [this](LedgerBatch batch) {
+    (void)queue_->push_always(LedgerBatchEvent{std::move(batch)}, 0);
+  });
   log_start();
   return Status::ok();
 }

@@ -2,16 +2,19 @@
 // mempool, the signature cache and verification pool, the ledger store, the consensus
 // record store and the JSON-RPC server together (docs/node.md, "The event loop").
 //
-// One thread -- the event loop, run() -- owns the Replica, the Mempool and the ledger
-// Store's writer. Every other thread talks to it through one bounded EventQueue:
+// One thread -- the event loop, run() -- owns the Replica and the Mempool; one more, the
+// LedgerWriter (node/ledger_writer.h), owns the ledger Store's writer. Every other thread
+// talks to the loop through one bounded EventQueue:
 //   transport I/O thread  decodes each frame strictly (node/wire.h) and posts it;
 //   RPC workers           post submissions and mempool queries and wait, bounded;
-//   verification workers  post the outcome of signature batches.
+//   verification workers  post the outcome of signature batches;
+//   ledger writer         posts each written batch of committed blocks.
 // The loop ticks the replica every tick_ms with Unix-ms time and drains each Ready in the
 // replica's duty order: persist (consensus store, one synced transaction), send (transport),
-// apply committed blocks in order (one ledger transaction each; mempool; on_executed), hand
-// validation requests to the verification pool, serve peers' catch-up requests from the
-// ledger, advance. Then it proposes (adaptive
+// hand committed blocks in order to the ledger writer (which commits all it holds in one
+// ledger transaction and posts the batch back: then the mempool reconciles and the replica
+// learns the state roots, on_executed), hand validation requests to the verification pool,
+// serve peers' catch-up requests from the ledger, advance. Then it proposes (adaptive
 // batching, never an empty block) and gossips newly accepted client transactions.
 //
 // Lifecycle: open() -> start() -> run() on a thread of the caller's choosing; to stop,
@@ -42,6 +45,7 @@
 #include "node/consensus_store.h"
 #include "node/event_queue.h"
 #include "node/home.h"
+#include "node/ledger_writer.h"
 #include "node/mempool.h"
 #include "node/node_events.h"
 #include "node/node_hooks.h"
@@ -124,7 +128,7 @@ class Node {
   bool send_message(const consensus::Outbound& outbound);
   bool send_frames(std::vector<HookFrame> frames);
   Status apply(std::vector<consensus::CommittedBlock>* committed);
-  Status apply_batch(std::span<consensus::CommittedBlock> committed);
+  Status on_ledger_batch(LedgerBatch& batch);
   void log_committed(const ledger::Block& block, const crypto::Hash& hash, uint64_t committed_txs);
   void request_validations(std::vector<consensus::ValidationRequest> requests);
   void retry_validations();
@@ -167,11 +171,15 @@ class Node {
   std::unique_ptr<NodeBackend> backend_;
   std::unique_ptr<RpcServer> rpc_;
   std::unique_ptr<NodeHooks> hooks_;  // null but in a test build (phalanxd-byzantine)
+  std::unique_ptr<LedgerWriter> writer_;  // from start(); stopped before the stores close
 
   // Loop state, touched only by the loop thread.
   NodeCounters counters_;
   std::deque<consensus::ValidationRequest> validations_waiting_;  // pool was full
   std::vector<BlockValidatedEvent> validated_inline_;             // empty blocks
+  // Tx hashes of each block handed to the writer and not back yet, in height order.
+  std::deque<std::vector<crypto::Hash>> writing_;
+  Status loop_error_;  // a fatal error an event handler met (the loop stops on it)
   crypto::Hash tip_hash_{};                // hash of the last block applied to the ledger
   uint64_t proposed_height_ = 0;           // highest height this node proposed (this incarnation)
   std::optional<uint64_t> idle_since_ms_;  // since when idle txs wait for a busy pipeline

@@ -6,6 +6,7 @@
 //   Submit         RPC worker: a client's transaction, with the promise its answer goes to
 //   TxsVerified    verification worker: the signatures of a PeerTxs batch are in the cache
 //   BlockValidated verification worker: the signatures of a proposed block were checked
+//   LedgerBatch    ledger writer: committed blocks written to the ledger (or the error)
 //   Query          RPC worker: a read of the mempool, run on the loop thread
 //   Stop           shutdown
 //
@@ -24,6 +25,7 @@
 #include "consensus/types.h"
 #include "ledger/store.h"
 #include "ledger/transaction.h"
+#include "node/ledger_writer.h"
 #include "node/mempool.h"
 #include "node/rpc_backend.h"
 
@@ -54,6 +56,10 @@ struct BlockValidatedEvent {
   bool valid = false;
 };
 
+struct LedgerBatchEvent {
+  LedgerBatch batch;
+};
+
 // Runs on the loop thread with read access to the mempool and the ledger (as of the last
 // block the loop committed). A query dropped unrun (the loop stopped) destroys its closure,
 // which breaks the promise it captured.
@@ -64,7 +70,7 @@ struct QueryEvent {
 struct StopEvent {};
 
 using NodeEvent = std::variant<PeerMessageEvent, PeerTxsEvent, SubmitEvent, TxsVerifiedEvent,
-                               BlockValidatedEvent, QueryEvent, StopEvent>;
+                               BlockValidatedEvent, LedgerBatchEvent, QueryEvent, StopEvent>;
 
 // What the loop knows that RPC readers want, published after every loop round.
 struct LoopStatus {

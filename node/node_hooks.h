@@ -12,8 +12,10 @@
 //   tick()           on every loop tick: the frames returned go out;
 //   before_commit()  before each ledger write transaction of committed blocks (one or more
 //                    blocks; `height` is the last of them).
-// Thread-safety: every call but attach() is made on the event-loop thread; attach() on the
-// thread that opens the node, before the loop starts.
+// Thread-safety: every call but attach() and before_commit() is made on the event-loop
+// thread; before_commit() on the ledger writer's thread (node/ledger_writer.h), so it must
+// not touch what the other calls do without a lock; attach() on the thread that opens the
+// node, before the loop starts.
 #pragma once
 
 #include <cstdint>

@@ -48,12 +48,13 @@ Status Node::run() {
       on_tick(unix_now_ms());
       next_tick = Clock::now() + tick;
     }
-    result = drain_ready();
+    result = loop_error_.is_ok() ? drain_ready() : loop_error_;
     watch_view();
     watch_catch_up();
     gossip();
     publish_status();
   }
+  writer_->stop();  // writes what is queued; its answers are refused below
   queue_->close();
   drain_after_stop();
   if (!result) log_->critical("stopping on a fatal error: {}", result.message());
@@ -76,6 +77,9 @@ void Node::handle(NodeEvent& event, bool* stop) {
           on_txs_verified(e);
         } else if constexpr (std::is_same_v<E, BlockValidatedEvent>) {
           replica_->on_validated(e.height, e.digest, e.valid);
+        } else if constexpr (std::is_same_v<E, LedgerBatchEvent>) {
+          const Status applied = on_ledger_batch(e.batch);
+          if (!applied && loop_error_.is_ok()) loop_error_ = applied;
         } else if constexpr (std::is_same_v<E, QueryEvent>) {
           e.run(*mempool_, *store_);
         } else {
@@ -165,57 +169,55 @@ bool Node::send_frames(std::vector<HookFrame> frames) {
   return all_sent;
 }
 
-// Committed blocks in height order, several per ledger transaction (one sync for the batch:
-// catch-up outputs up to 16 blocks at once, a loaded pipeline often two or more).
+// Committed blocks go to the ledger writer in height order (node/ledger_writer.h); the loop
+// goes on voting while they are written. Until a block comes back its transactions stay
+// marked in flight in the mempool, also across a view change (watch_view), so no primary
+// proposes them again.
 Status Node::apply(std::vector<consensus::CommittedBlock>* committed) {
-  for (size_t first = 0; first < committed->size(); first += ledger::kCommitBlocksMax) {
-    const size_t count = std::min(ledger::kCommitBlocksMax, committed->size() - first);
-    PHALANX_RETURN_IF_ERROR(apply_batch(std::span(*committed).subspan(first, count)));
+  if (committed->empty()) return Status::ok();
+  std::vector<BlockToWrite> blocks;
+  blocks.reserve(committed->size());
+  for (consensus::CommittedBlock& block : *committed) {
+    writing_.push_back(ledger::transaction_hashes(block.block));
+    blocks.push_back({{std::move(block.block), std::move(block.certificate)}, block.hash});
+  }
+  if (!writer_->submit(std::move(blocks))) {
+    return Status::error("the ledger writer stopped after an error");
   }
   return Status::ok();
 }
 
-// Blocks, certificates, executed state and indexes in one ledger transaction (all or
-// nothing); then the mempool forgets what the blocks included and re-checks the senders
-// they touched, against the state after the last one (an account changes only through a
-// committed tx, so this is what block-by-block re-checks would leave); then the replica
-// learns each new state root, in height order.
-Status Node::apply_batch(std::span<consensus::CommittedBlock> committed) {
-  std::vector<ledger::CertifiedBlock> certified;
-  certified.reserve(committed.size());
-  for (consensus::CommittedBlock& block : committed) {
-    certified.push_back({std::move(block.block), std::move(block.certificate)});
-  }
-  if (hooks_) hooks_->before_commit(certified.back().block.header.height);
-  auto executed = store_->commit_blocks(certified);
-  if (!executed) {
-    return Status::error("cannot commit blocks " +
-                         std::to_string(certified.front().block.header.height) + ".." +
-                         std::to_string(certified.back().block.header.height) +
-                         " to the ledger: " + executed.message());
-  }
+// A ledger transaction came back (in submission order): the mempool forgets what the blocks
+// included and re-checks the senders they touched, against the snapshot taken right after
+// that transaction (an account changes only through a committed tx, so this is what
+// block-by-block re-checks would leave); then the replica learns each new state root, in
+// height order.
+Status Node::on_ledger_batch(LedgerBatch& batch) {
+  if (!batch.status) return batch.status;
+  PHALANX_ASSERT(batch.executed.size() == batch.blocks.size() &&
+                 writing_.size() >= batch.blocks.size());
   std::vector<crypto::Hash> included;
   std::vector<crypto::Address> changed;
-  for (size_t i = 0; i < certified.size(); ++i) {
-    PHALANX_ASSERT_MSG((*executed)[i].block_hash == committed[i].hash,
+  for (size_t i = 0; i < batch.blocks.size(); ++i) {
+    PHALANX_ASSERT_MSG(batch.executed[i].block_hash == batch.blocks[i].hash,
                        "ledger and consensus hash agree");
-    for (const auto& tx : certified[i].block.transactions) included.push_back(tx.hash);
-    for (const auto& [address, account] : (*executed)[i].outcome.accounts) {
+    const std::vector<crypto::Hash>& hashes = writing_.front();
+    included.insert(included.end(), hashes.begin(), hashes.end());
+    writing_.pop_front();
+    for (const auto& [address, account] : batch.executed[i].outcome.accounts) {
       changed.push_back(address);
     }
   }
-  auto snapshot = store_->snapshot();
-  if (!snapshot) return Status::error("cannot read the ledger: " + snapshot.message());
-  const SnapshotAccounts accounts(*snapshot);
+  const SnapshotAccounts accounts(*batch.snapshot);
   auto report = mempool_->on_block_committed(included, changed, accounts);
   if (!report) return Status::error("cannot reconcile the mempool: " + report.message());
-  for (size_t i = 0; i < certified.size(); ++i) {
-    const ledger::ExecutedBlock& block = (*executed)[i];
+  for (size_t i = 0; i < batch.blocks.size(); ++i) {
+    const ledger::ExecutedBlock& block = batch.executed[i];
     replica_->on_executed(block.height, block.state_root);
     tip_hash_ = block.block_hash;
     ++counters_.blocks_committed;
     counters_.txs_committed += block.outcome.committed_count();
-    log_committed(certified[i].block, block.block_hash, block.outcome.committed_count());
+    log_committed(batch.blocks[i].block.block, block.block_hash, block.outcome.committed_count());
   }
   return Status::ok();
 }
@@ -350,6 +352,7 @@ void Node::watch_view() {
   if (view == view_ && changing == view_changing_) return;
   if (view != view_) {
     mempool_->release_all_in_flight();
+    for (const std::vector<crypto::Hash>& hashes : writing_) mempool_->mark_in_flight(hashes);
     log_->info("view change to view {}, primary {}{}", view, replica_->primary(),
                changing ? " (waiting for its NEW-VIEW)" : "");
   } else if (!changing) {

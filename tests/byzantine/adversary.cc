@@ -322,7 +322,7 @@ void Adversary::log_summary() {
 
 void Adversary::before_commit(uint64_t) {
   if (options_.slow_commit_ms == 0) return;
-  // The point is a slow disk: the loop thread blocks here as it would in fsync.
+  // The point is a slow disk: the ledger writer blocks here as it would in fsync.
   std::this_thread::sleep_for(std::chrono::milliseconds(options_.slow_commit_ms));
 }
 

@@ -43,6 +43,8 @@ std::string block_error(const Bytes& bytes, const BlockLimits& limits = {}) {
   return block ? std::string("(accepted)") : block.message();
 }
 
+constexpr size_t kHeaderBytes = 142;  // the vector block's encoded header
+
 Block block_with(size_t tx_count) {
   Block block = vector_block();
   block.transactions.clear();
@@ -121,6 +123,33 @@ TEST(BlockEncoding, MalformedBlocksAreRejected) {
   Bytes long_length = good;
   long_length[142] = 0xff;  // tx_len of the first transaction: 0xff9a
   EXPECT_FALSE(decode_block(long_length, BlockLimits{}).is_ok());
+}
+
+TEST(BlockEncoding, OneTransactionIsReadWithoutTheOthers) {
+  const Block block = block_with(5);
+  const Bytes bytes = encode_block(block);
+  for (uint32_t i = 0; i < 5; ++i) {
+    auto tx = decode_block_transaction(bytes, i, BlockLimits{});
+    ASSERT_TRUE(tx.is_ok()) << tx.message();
+    EXPECT_EQ(tx->hash, block.transactions[i].hash) << i;
+    EXPECT_EQ(tx->bytes, block.transactions[i].bytes) << i;
+  }
+  EXPECT_EQ(decode_block_transaction(bytes, 5, BlockLimits{}).message(),
+            "block has 5 transactions, no index 5");
+  // Truncated anywhere before the end of transaction 2: refused, never read past the end.
+  const size_t end_of_2 = kHeaderBytes + 3 * (2 + block.transactions[0].bytes.size());
+  for (size_t length = 0; length < end_of_2; ++length) {
+    EXPECT_FALSE(decode_block_transaction(ByteSpan(bytes.data(), length), 2, BlockLimits{}).is_ok())
+        << length;
+  }
+  Bytes bad_tx = bytes;
+  bad_tx[kHeaderBytes + 2] = 9;  // the first transaction's version byte
+  EXPECT_EQ(decode_block_transaction(bad_tx, 0, BlockLimits{}).message(),
+            "block transaction 0: unsupported transaction version 9");
+  EXPECT_TRUE(decode_block_transaction(bad_tx, 1, BlockLimits{}).is_ok());  // others untouched
+  EXPECT_EQ(decode_block_transaction(bytes, 0, BlockLimits{.txs_max = 4, .bytes_max = 1 << 20})
+                .message(),
+            "block tx_count: count 5 exceeds the maximum 4");
 }
 
 TEST(BlockEncoding, LimitsAreEnforced) {
