@@ -8,6 +8,7 @@
 // The replica drops block bodies once output, so serving is the caller's job: a request
 // becomes a Ready::serve_requests entry that the caller answers from its ledger.
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "consensus/codec.h"
@@ -15,17 +16,32 @@
 
 namespace phalanx::consensus {
 
+namespace {
+
+// Requests a peer's claim may fail (time out with no new block, or bring a forged one) at one
+// claimed height before that claim alone no longer starts a round: two, so that one lost
+// request does not cost an honest peer its standing.
+constexpr uint32_t kCatchUpFailuresPerClaimMax = 2;
+// The backoff after a failure doubles per failure in a row, up to 2^16 status periods.
+constexpr uint32_t kCatchUpBackoffDoublingsMax = 16;
+
+}  // namespace
+
 // Starts a round when f+1 peers claim a committed height above this replica's (so an honest
 // one did) beyond the log window, where the normal case cannot reach. A replica a few heights
 // behind in a busy pipeline catches up through the normal case without fetching anything;
 // only once it made no progress for a whole status period (`stalled`) does a single peer's
-// claim suffice: that one honest replica may be the only one ahead (the others silent), and
-// a lying claimant costs one refused or unanswered request per period.
+// claim suffice: that one honest replica may be the only one ahead (the others silent). A
+// single claim is believed only while its peer is in good standing (`trusted_alone`), so a
+// peer that lies about its height costs a bounded number of unanswered or refused requests,
+// not one per period for ever.
 void Replica::Impl::maybe_start_catch_up(bool stalled) {
   if (catching_up) return;
   uint64_t target = claimed_height();
   if (stalled) {
-    for (const auto& [peer, claim] : peer_claims) target = std::max(target, claim.height);
+    for (const auto& [peer, claim] : peer_claims) {
+      if (trusted_alone(claim)) target = std::max(target, claim.height);
+    }
   } else if (target <= log.high()) {
     return;
   }
@@ -57,27 +73,57 @@ void Replica::Impl::send_catch_up_request() {
 }
 
 // The next peer after the current one that claims a height above this replica's and has not
-// served a forged block this round. False when there is none.
+// failed this round, preferring peers in good standing: one that failed earlier rounds is
+// asked only when no other is left (a round that f+1 claims started has an honest claimant,
+// whatever its record). False when there is none.
 bool Replica::Impl::rotate_catch_up_peer() {
-  for (uint32_t step = 1; step <= config.n(); ++step) {
-    const uint32_t peer = (catch_up_peer + step) % config.n();
-    if (peer == config.self) continue;
-    if (std::find(catch_up_refused.begin(), catch_up_refused.end(), peer) !=
-        catch_up_refused.end()) {
-      continue;
+  for (const bool trusted_only : {true, false}) {
+    for (uint32_t step = 1; step <= config.n(); ++step) {
+      const uint32_t peer = (catch_up_peer + step) % config.n();
+      if (peer == config.self) continue;
+      if (std::find(catch_up_refused.begin(), catch_up_refused.end(), peer) !=
+          catch_up_refused.end()) {
+        continue;
+      }
+      auto claim = peer_claims.find(peer);
+      if (claim == peer_claims.end() || claim->second.height <= committed_height) continue;
+      if (trusted_only && !trusted_alone(claim->second)) continue;
+      catch_up_peer = peer;
+      return true;
     }
-    auto claim = peer_claims.find(peer);
-    if (claim == peer_claims.end() || claim->second.height <= committed_height) continue;
-    catch_up_peer = peer;
-    return true;
   }
   return false;
+}
+
+// Whether a peer's claim alone may start a round. A peer with no failed request since it last
+// served a block is believed. After k failures in a row it is not, for 2^(k-1) status
+// periods; after that it is believed again only if it failed fewer than
+// kCatchUpFailuresPerClaimMax times or now claims more than when it last failed. So a peer
+// repeating one inflated height costs two requests in all, one that raises its claim every
+// period costs O(log t) requests, and an honest peer ahead keeps its standing through one lost
+// request and regains it by serving a block (or when f+1 claims start the round).
+bool Replica::Impl::trusted_alone(const PeerClaim& claim) const {
+  if (claim.failed_requests == 0) return true;
+  const uint32_t doublings = std::min(claim.failed_requests - 1, kCatchUpBackoffDoublingsMax);
+  if (now_ms - claim.failed_ms < (config.status_interval_ms << doublings)) return false;
+  return claim.failed_requests < kCatchUpFailuresPerClaimMax || claim.height > claim.failed_height;
+}
+
+// The peer asked in this round brought no certified block: it loses its standing for a while.
+void Replica::Impl::note_catch_up_failure(uint32_t peer) {
+  auto claim = peer_claims.find(peer);
+  PHALANX_ASSERT(claim != peer_claims.end());
+  PeerClaim& record = claim->second;
+  if (record.failed_requests < std::numeric_limits<uint32_t>::max()) ++record.failed_requests;
+  record.failed_height = record.height;
+  record.failed_ms = now_ms;
 }
 
 void Replica::Impl::check_catch_up_timer() {
   if (!catching_up || now_ms - catch_up_progress_ms < config.catch_up_timeout_ms) return;
   // Not asked again this round either: a round ends once every claimant failed it, and the
-  // next status period without progress starts a new one.
+  // next status period without progress may start a new one (`trusted_alone`).
+  note_catch_up_failure(catch_up_peer);
   catch_up_refused.push_back(catch_up_peer);
   catch_up_buffer.clear();
   if (!rotate_catch_up_peer()) {
@@ -132,6 +178,7 @@ void Replica::Impl::apply_catch_up_buffer() {
       refuse_catch_up_peer();
       return;
     }
+    peer_claims[catch_up_peer].failed_requests = 0;  // it served: its claims count again
     applied = true;
   }
   if (!catching_up) return;
@@ -208,6 +255,7 @@ void Replica::Impl::output_certified(CatchUpBlock block) {
 // this round, and the next peer is.
 void Replica::Impl::refuse_catch_up_peer() {
   ++counters.forged_certificates_refused;
+  note_catch_up_failure(catch_up_peer);
   catch_up_refused.push_back(catch_up_peer);
   catch_up_buffer.clear();
   if (!rotate_catch_up_peer()) {

@@ -155,6 +155,9 @@ struct Replica::Impl {
   bool apply_catch_up_block(const Message& message);
   void output_certified(CatchUpBlock block);
   void refuse_catch_up_peer();
+  void note_catch_up_failure(uint32_t peer);
+  struct PeerClaim;
+  bool trusted_alone(const PeerClaim& claim) const;
   void try_adopt_peer_checkpoint();
   void sign_missing_checkpoints();
   std::optional<Hash> executed_hash(uint64_t height) const;
@@ -205,6 +208,12 @@ struct Replica::Impl {
   struct PeerClaim {
     uint64_t view = 0;    // highest view the peer reported having entered
     uint64_t height = 0;  // highest committed height it reported (STATUS or CHECKPOINT)
+    // Catch-up requests to this peer that brought no certified block (timed out, or it sent
+    // a forged one), in a row: a served block resets them. While non-zero its claim alone
+    // does not start a round until a backoff passes (replica_catch_up.cc).
+    uint32_t failed_requests = 0;
+    uint64_t failed_height = 0;  // its claim when the last of them failed
+    uint64_t failed_ms = 0;      // when the last of them failed
   };
   std::map<uint32_t, PeerClaim> peer_claims;  // at most n - 1
   // The highest verified stable proof a peer reported above this replica's own; adopted

@@ -51,6 +51,7 @@ std::vector<Field> fields(NodeConfig& c) {
       {"mempool", "bytes_max", &c.mempool_bytes_max, 1024, uint64_t{4} << 30},
       {"mempool", "sender_txs_max", &c.mempool_sender_txs_max, 1, 1'000'000},
       {"mempool", "nonce_gap_max", &c.mempool_nonce_gap_max, 0, 1'000'000},
+      {"mempool", "gapped_ttl_ms", &c.mempool_gapped_ttl_ms, 1'000, 86'400'000},
       {"consensus", "tick_ms", &c.tick_ms, 1, 1'000},
       {"consensus", "retransmit_ms", &c.retransmit_ms, 10, 600'000},
       {"consensus", "timestamp_skew_ms", &c.timestamp_skew_ms, 0, 600'000},

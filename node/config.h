@@ -10,7 +10,8 @@
 //                  "sends_per_second": 12000, "sends_burst": 24000,
 //                  "submit_timeout_ms": 5000},
 //    "mempool":   {"min_fee": 1, "txs_max": 50000, "bytes_max": 16777216,
-//                  "sender_txs_max": 256, "nonce_gap_max": 256},
+//                  "sender_txs_max": 256, "nonce_gap_max": 256,
+//                  "gapped_ttl_ms": 600000},
 //    "consensus": {"tick_ms": 10, "retransmit_ms": 500, "timestamp_skew_ms": 1000,
 //                  "propose_delay_ms": 5, "propose_batch_txs": 512,
 //                  "view_change_timeout_ms": 1500},
@@ -58,6 +59,9 @@ struct NodeConfig {
   uint64_t mempool_bytes_max = uint64_t{16} << 20;
   uint64_t mempool_sender_txs_max = 256;
   uint64_t mempool_nonce_gap_max = 256;
+  // A tx waiting behind a nonce gap (its sender's earlier nonce missing) this long leaves the
+  // mempool: otherwise only a full pool would ever evict it.
+  uint64_t mempool_gapped_ttl_ms = 600'000;
 
   uint32_t tick_ms = 10;              // how often the replica's clock advances
   uint32_t retransmit_ms = 500;       // re-send own in-flight consensus messages

@@ -226,7 +226,8 @@ void Mempool::insert(ledger::SignedTransaction tx, const Address& sender,
   eviction_.emplace(tx.tx.fee, arrival);
   if (origin == TxOrigin::kClient) gossip_.insert(arrival);
   bytes_ += tx.bytes.size();
-  entries_.emplace(arrival, Entry{std::move(tx), sender, cost, false, origin});
+  entries_.emplace(arrival, Entry{std::move(tx), sender, cost, false, origin, false, std::nullopt});
+  note_inserted_gap(arrival);
   PHALANX_ASSERT(fits(0, 0));
 }
 
@@ -249,6 +250,10 @@ void Mempool::erase(Arrival arrival) {
   if (!entry.in_flight) {
     erased += idle_.erase(arrival);
     erased += eviction_.erase({entry.tx.tx.fee, arrival});
+    if (entry.gapped_since_ms) {
+      const size_t unlisted = gapped_by_time_.erase({*entry.gapped_since_ms, arrival});
+      PHALANX_ASSERT(unlisted == 1);
+    }
   }
   gossip_.erase(arrival);
   auto sender = senders_.find(entry.sender);
@@ -258,9 +263,15 @@ void Mempool::erase(Arrival arrival) {
   PHALANX_ASSERT(erased == (entry.in_flight ? 2u : 4u));
   executable_senders_ = executable_senders_ + executable(sender->second) - was_executable;
   sender->second.cost -= entry.cost;
-  if (sender->second.by_nonce.empty()) senders_.erase(sender);
+  const bool opens_gap = !entry.gapped_since_ms.has_value();
+  const uint64_t nonce = entry.tx.tx.nonce;
   bytes_ -= entry.tx.bytes.size();
   entries_.erase(it);
+  if (sender->second.by_nonce.empty()) {
+    senders_.erase(sender);
+  } else if (opens_gap) {
+    note_erased_gap(sender->second, nonce);
+  }
 }
 
 void Mempool::erase_with_dependents(Arrival arrival, AdmissionError reason,
@@ -270,11 +281,10 @@ void Mempool::erase_with_dependents(Arrival arrival, AdmissionError reason,
   std::vector<Arrival> doomed;
   for (auto it = sender.by_nonce.find(entry.tx.tx.nonce); it != sender.by_nonce.end(); ++it) {
     doomed.push_back(it->second);
+    dropped->push_back(DroppedTx{entries_.at(it->second).tx.hash, reason});
   }
-  for (Arrival victim : doomed) {
-    dropped->push_back(DroppedTx{entries_.at(victim).tx.hash, reason});
-    erase(victim);
-  }
+  // The highest nonce first: no erase leaves a successor behind to re-mark as gapped.
+  for (auto victim = doomed.rbegin(); victim != doomed.rend(); ++victim) erase(*victim);
 }
 
 uint64_t Mempool::pending_nonce(const Address& sender, uint64_t committed_nonce) const {

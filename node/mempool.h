@@ -1,7 +1,8 @@
 // node::Mempool: the transactions this node has accepted but not yet seen committed. It owns
-// them (decoded, with their bytes and hashes) and four views over them: by arrival (block
+// them (decoded, with their bytes and hashes) and five views over them: by arrival (block
 // building and gossip), by hash (duplicates, lookups), by sender and nonce (per-sender order,
-// pending nonce, balance cover) and by fee (eviction when full).
+// pending nonce, balance cover), by fee (eviction when full) and, for those waiting behind a
+// nonce gap, by when they started waiting (expiry).
 //
 // Admission (admit) checks, in order, each failure a distinct AdmissionError:
 //   duplicate (hash pending, or already in a block), chain id, fee >= min_fee,
@@ -20,6 +21,12 @@
 // without being committed takes the sender's later-nonce txs with it, since they can no
 // longer execute.
 //
+// Expiry: a tx behind a nonce gap can only leave by eviction when the pool is full, so an
+// abandoned one (its sender never sends the missing nonce) would stay for good. One that has
+// waited behind a gap for gapped_ttl_ms leaves, with the sender's later nonces, when the
+// caller next calls expire_gapped(now_ms) (the event loop: every tick). The waiting txs are
+// kept ordered by when they started waiting, so a call costs O(log size) per tx it drops.
+//
 // In flight: take_batch() marks what it returns as proposed; mark_in_flight() does the same
 // for another primary's proposal. In-flight txs are not proposed again and not evicted for
 // room; release_*() makes them eligible again (after a view change).
@@ -36,6 +43,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -56,6 +64,9 @@ struct MempoolOptions {
   size_t txs_max = 50'000;
   size_t bytes_max = size_t{16} << 20;  // sum of encoded tx sizes
   size_t sender_txs_max = 256;
+  // How long a tx may wait behind a nonce gap (not executable) before expire_gapped() drops
+  // it. Counted from when it started waiting, on the clock expire_gapped() is given.
+  uint64_t gapped_ttl_ms = 600'000;
 };
 
 // Whether the tx still has to be gossiped. Validators form a full mesh and the node that
@@ -126,6 +137,14 @@ class Mempool {
   // node is primary. O(senders).
   size_t requeue_stale_heads();
 
+  // Drops every idle tx that has waited behind a nonce gap for at least gapped_ttl_ms, with
+  // the sender's later nonces (which wait behind the same gap), and returns their hashes.
+  // `now_ms` is the caller's clock (the event loop's, each tick): the mempool reads none, and
+  // a tx is stamped with the latest `now_ms` given when it starts waiting (before the first
+  // call, with the first call's). A clock going back is ignored. Amortised O(log size) per tx
+  // dropped, O(1) when none is due.
+  std::vector<Hash> expire_gapped(uint64_t now_ms);
+
   // The nonce the sender's next tx should carry: `committed_nonce` advanced past every
   // consecutive pending nonce.
   uint64_t pending_nonce(const Address& sender, uint64_t committed_nonce) const;
@@ -143,6 +162,8 @@ class Mempool {
   size_t in_flight() const { return entries_.size() - idle_.size(); }
   size_t sender_count() const { return senders_.size(); }
   size_t gossip_backlog() const { return gossip_.size(); }
+  // Idle txs waiting behind a nonce gap (the candidates for expire_gapped).
+  size_t gapped_waiting() const { return gapped_by_time_.size(); }
   const MempoolOptions& options() const { return options_; }
 
   // Asserts that every index agrees with the entries. O(size): for tests.
@@ -158,6 +179,9 @@ class Mempool {
     bool in_flight = false;
     TxOrigin origin = TxOrigin::kClient;
     bool stale_head = false;  // seen at the head of its sender by requeue_stale_heads()
+    // Behind a nonce gap (an earlier nonce of the sender is neither committed nor pending
+    // and executable) since this time on the expiry clock; empty while executable.
+    std::optional<uint64_t> gapped_since_ms;
   };
   struct Sender {
     ledger::Account account;               // committed state, as last read
@@ -210,6 +234,17 @@ class Mempool {
   bool take_earlier_successors(Arrival arrival, BatchBuilder* builder);
   void set_in_flight(Arrival arrival, bool in_flight);
 
+  // Gap tracking for expiry (mempool_expiry.cc).
+  void set_gapped(Arrival arrival, bool gapped);
+  // After inserting `arrival`: whether it waits behind a gap, and the successors it frees.
+  void note_inserted_gap(Arrival arrival);
+  // After erasing the executable tx at `nonce`: its successors now wait behind it (until the
+  // commit that erased it re-reads the sender, or for good if that read failed).
+  void note_erased_gap(const Sender& sender, uint64_t nonce);
+  // After the sender's committed state changed: every one of its txs again.
+  void refresh_gaps(const Address& address);
+  void check_gap_invariants() const;
+
   MempoolOptions options_;
   std::map<Arrival, Entry> entries_;
   std::map<Hash, Arrival> by_hash_;
@@ -224,6 +259,11 @@ class Mempool {
   };
   std::set<std::pair<uint64_t, Arrival>, EvictionOrder> eviction_;
   std::set<Arrival> gossip_;  // client txs not yet gossiped
+  // Idle txs behind a nonce gap, by (when they started waiting, arrival): oldest first.
+  std::set<std::pair<uint64_t, Arrival>> gapped_by_time_;
+  uint64_t clock_ms_ = 0;  // the latest now_ms given to expire_gapped()
+  bool clock_started_ = false;
+  uint64_t clock_start_ms_ = 0;  // the first now_ms: the stamp of txs that waited before it
   Arrival next_arrival_ = 0;
   size_t bytes_ = 0;
   size_t executable_senders_ = 0;  // senders for which executable() holds

@@ -77,9 +77,12 @@ void Mempool::set_in_flight(Arrival arrival, bool in_flight) {
   if (in_flight) {
     idle_.erase(arrival);
     eviction_.erase({entry.tx.tx.fee, arrival});
+    // In a proposed block it is not waiting: it leaves the expiry order until released.
+    if (entry.gapped_since_ms) gapped_by_time_.erase({*entry.gapped_since_ms, arrival});
   } else {
     idle_.insert(arrival);
     eviction_.emplace(entry.tx.tx.fee, arrival);
+    if (entry.gapped_since_ms) gapped_by_time_.emplace(*entry.gapped_since_ms, arrival);
   }
 }
 
@@ -166,6 +169,8 @@ void Mempool::recheck_sender(const Address& address, const ledger::Account& acco
   if (first_uncovered) {
     erase_with_dependents(*first_uncovered, AdmissionError::kInsufficientBalance, dropped);
   }
+  // A new committed nonce may have filled the gap some of the rest waited behind.
+  refresh_gaps(address);
 }
 
 std::vector<ledger::SignedTransaction> Mempool::take_gossip_batch(size_t bytes_max) {
@@ -238,6 +243,7 @@ void Mempool::check_invariants() const {
   PHALANX_ASSERT(by_nonce_total == entries_.size());
   PHALANX_ASSERT(bytes == bytes_);
   for (Arrival arrival : gossip_) PHALANX_ASSERT(entries_.contains(arrival));
+  check_gap_invariants();
 }
 
 }  // namespace phalanx::node

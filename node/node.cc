@@ -97,6 +97,7 @@ Status Node::open_stores() {
   mempool_options.chain_id = genesis_.chain_id;
   mempool_options.min_fee = config_.min_fee;
   mempool_options.nonce_gap_max = config_.mempool_nonce_gap_max;
+  mempool_options.gapped_ttl_ms = config_.mempool_gapped_ttl_ms;
   mempool_options.txs_max = config_.mempool_txs_max;
   mempool_options.bytes_max = config_.mempool_bytes_max;
   mempool_options.sender_txs_max = config_.mempool_sender_txs_max;

@@ -278,6 +278,8 @@ void Node::on_tick(uint64_t now_ms) {
   replica_->tick(now_ms);
   if (hooks_) send_frames(hooks_->tick(now_ms));
   retry_validations();
+  const size_t expired = mempool_->expire_gapped(now_ms).size();
+  if (expired > 0) log_->info("dropped {} txs that waited behind a nonce gap too long", expired);
   if (Clock::now() - peers_checked_ >= kPeerCheckInterval) {
     peers_checked_ = Clock::now();
     watch_peers();

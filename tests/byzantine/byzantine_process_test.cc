@@ -93,7 +93,8 @@ TEST(ByzantineProcess, ByzantineBackupCannotStopOrSplitTheHonestNodes) {
   ASSERT_NO_FATAL_FAILURE(start_with_byzantine(cluster, {3}));
   ASSERT_NO_FATAL_FAILURE(commit_transfers(cluster, honest, 0, 11));
   // The idle chain makes the honest nodes believe the inflated STATUS and ask the Byzantine
-  // node for blocks, which it forges; the refusal lines come every two seconds.
+  // node for blocks, which it forges; the first refusals come within a few seconds (then its
+  // claim loses its standing and is tried again only after a backoff: docs/consensus.md).
   const std::vector<std::string> expected{"bad signatures", "malformed frames",
                                           "frames naming another sender",
                                           "forged catch-up responses"};

@@ -1,8 +1,11 @@
 // Status sync, catch-up and idle rejoin through the replica: STATUS signed and forged, a
 // replica that missed more than a log window catching up with certified blocks and then
 // voting on new heights, forged responses refused (and accepted under the mutation), the
-// served range bounded, and a replica restarted on an idle chain rejoining a higher view.
+// served range bounded, a lying STATUS costing a bounded number of rounds, and a replica
+// restarted on an idle chain rejoining a higher view.
 #include <gtest/gtest.h>
+
+#include <limits>
 
 #include "consensus/catch_up.h"
 #include "tests/consensus/cluster.h"
@@ -129,6 +132,91 @@ TEST(CatchUp, NeedsFPlusOneClaimsUnlessStalled) {
   EXPECT_FALSE(cluster.replica(3).catching_up());
   EXPECT_EQ(cluster.replica(3).committed_height(), 0u);
   EXPECT_EQ(cluster.replica(0).counters().catch_up_requests_served, 0u);
+}
+
+// A STATUS from `from`, correctly signed, claiming `height` on the genesis block hash.
+Message signed_status(const Cluster& cluster, uint32_t from, uint64_t height) {
+  StatusReport claim;
+  claim.height = height;
+  claim.block_hash = cluster.genesis_hash();
+  Message status;
+  status.kind = MessageKind::kStatus;
+  status.from = from;
+  status.height = claim.height;
+  status.digest = claim.block_hash;
+  status.block = encode_status(claim);
+  status.signature =
+      crypto::sign_domain(cluster.key(from), crypto::Domain::kStatus, kChainId, status.block);
+  return status;
+}
+
+// Regression: a peer repeating an inflated STATUS (near 2^64) on an idle cluster made the
+// honest replica start a pointless catch-up round every status period for ever. Now the
+// liar's claim loses its standing after its requests fail, and the cost is bounded.
+TEST(CatchUp, LyingStatusCostsABoundedNumberOfRounds) {
+  Cluster cluster;
+  const uint64_t lie = std::numeric_limits<uint64_t>::max() - 5;
+  for (int period = 0; period < 60; ++period) {  // 60 simulated seconds
+    cluster.inject(3, signed_status(cluster, 1, lie));
+    status_round(cluster);
+  }
+  EXPECT_LE(cluster.replica(3).counters().catch_ups, 2u);
+  EXPECT_LE(count_kind(cluster.node(3), MessageKind::kCatchUpRequest, 1u), 2u);
+  EXPECT_EQ(cluster.replica(3).committed_height(), 0u);
+
+  // An honest cluster that moves ahead still gets it to catch up, the liar still lying.
+  cluster.drop = [](const Delivery& d) { return d.to == 3; };
+  commit_blocks(cluster, 3);
+  cluster.drop = [](const Delivery& d) {
+    return d.to == 3 && d.message.kind != MessageKind::kStatus &&
+           d.message.kind != MessageKind::kCatchUpResponse;
+  };
+  for (int period = 0; period < 3; ++period) {
+    cluster.inject(3, signed_status(cluster, 1, lie));
+    status_round(cluster);
+  }
+  EXPECT_EQ(cluster.replica(3).committed_height(), 3u);
+  EXPECT_EQ(cluster.applied_hash(3, 3), cluster.applied_hash(0, 3));
+  EXPECT_LE(count_kind(cluster.node(3), MessageKind::kCatchUpRequest, 1u), 2u);
+  EXPECT_FALSE(cluster.replica(3).catching_up());
+}
+
+// A liar that raises its claim every period gets a request only after a backoff that doubles
+// per failure: O(log t) requests, not one per period.
+TEST(CatchUp, RisingLyingStatusIsBackedOff) {
+  Cluster cluster;
+  const uint64_t base = uint64_t{1} << 40;
+  for (int period = 0; period < 60; ++period) {
+    cluster.inject(3, signed_status(cluster, 1, base + static_cast<uint64_t>(period)));
+    status_round(cluster);
+  }
+  EXPECT_LE(cluster.replica(3).counters().catch_ups, 7u);  // 6: two, then after 2, 4, 8, 16 periods
+  EXPECT_EQ(cluster.replica(3).committed_height(), 0u);
+}
+
+// The one peer ahead (the others' claims never arrive) is honest but the first request to it
+// is lost: one lost request does not cost it its standing, the next period's round succeeds.
+TEST(CatchUp, LoneHonestPeerSurvivesALostRequest) {
+  Cluster cluster;
+  cluster.drop = [](const Delivery& d) { return d.to == 3; };
+  commit_blocks(cluster, 3);
+  int requests_dropped = 0;
+  cluster.drop = [&requests_dropped](const Delivery& d) {
+    if (d.message.kind == MessageKind::kCatchUpRequest && d.to == 0 && requests_dropped == 0) {
+      ++requests_dropped;
+      return true;
+    }
+    if (d.to != 3) return false;
+    if (d.message.kind == MessageKind::kStatus) return d.message.from != 0;
+    return d.message.kind != MessageKind::kCatchUpResponse;
+  };
+  for (int period = 0; period < 5 && cluster.replica(3).committed_height() < 3; ++period) {
+    status_round(cluster);
+  }
+  EXPECT_EQ(requests_dropped, 1);
+  EXPECT_EQ(cluster.replica(3).committed_height(), 3u);
+  EXPECT_EQ(cluster.replica(3).counters().catch_ups, 2u);
+  EXPECT_EQ(cluster.applied_hash(3, 3), cluster.applied_hash(0, 3));
 }
 
 TEST(CatchUp, ReplicaBehindMoreThanTheWindowCatchesUpAndRejoins) {

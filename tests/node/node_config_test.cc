@@ -36,6 +36,7 @@ TEST(NodeConfig, EmptyObjectTakesDefaultsAndRoundTrips) {
   EXPECT_EQ(config->p2p_port, 26600);
   EXPECT_EQ(config->min_fee, 1u);
   EXPECT_EQ(config->view_change_timeout_ms, 1500u);
+  EXPECT_EQ(config->mempool_gapped_ttl_ms, 600'000u);
   auto off = parse_node_config(R"({"consensus": {"view_change_timeout_ms": 0}})");
   ASSERT_TRUE(off.is_ok()) << off.message();
   EXPECT_EQ(off->view_change_timeout_ms, 0u);
@@ -67,6 +68,8 @@ TEST(NodeConfig, EveryMistakeNamesItsKey) {
   EXPECT_EQ(error_of(R"({"mempool": {"min_fee": -1}})"),
             "mempool.min_fee: expected a non-negative integer");
   EXPECT_EQ(error_of(R"({"rpc": {"port": 70000}})"), "rpc.port: 70000 is out of range 1..65535");
+  EXPECT_EQ(error_of(R"({"mempool": {"gapped_ttl_ms": 999}})"),
+            "mempool.gapped_ttl_ms: 999 is out of range 1000..86400000");
   EXPECT_EQ(error_of(R"({"rpc": {"prot": 1}})"), "rpc.prot: unknown key");
   EXPECT_EQ(error_of(R"({"mempol": {}})"), "mempol: unknown section");
   EXPECT_EQ(error_of(R"({"consensus": {"view_change_timeout_ms": 600001}})"),
