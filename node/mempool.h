@@ -109,6 +109,10 @@ class Mempool {
   std::vector<ledger::SignedTransaction> take_batch(size_t txs_max, size_t bytes_max);
   // Marks the pending txs among `tx_hashes` as proposed (another primary's block).
   void mark_in_flight(std::span<const Hash> tx_hashes);
+  // The txs of blocks consensus committed, before the ledger executes them. Such a block is
+  // final and executes before any later one, so the next nonce of each of its senders may go
+  // into the next block without waiting for the ledger (take_batch). They stay in flight.
+  void mark_committed(std::span<const Hash> tx_hashes);
   void release_in_flight(std::span<const Hash> tx_hashes);
   void release_all_in_flight();
 
@@ -187,6 +191,9 @@ class Mempool {
     ledger::Account account;               // committed state, as last read
     std::map<uint64_t, Arrival> by_nonce;  // pending txs in nonce order
     uint64_t cost = 0;                     // sum of their costs; <= account.balance
+    // One past the highest nonce of this sender in a block consensus committed that the
+    // ledger has not executed yet (mark_committed); 0 when none was marked.
+    uint64_t committed_next = 0;
   };
   // Whether the sender's lowest pending nonce is its next committed nonce.
   static bool executable(const Sender& sender) {

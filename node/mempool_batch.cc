@@ -1,4 +1,5 @@
 // Block building, in-flight marks, commits and gossip. Admission: mempool.cc.
+#include <algorithm>
 #include <optional>
 
 #include "node/mempool.h"
@@ -13,14 +14,16 @@ struct Mempool::BatchBuilder {
   std::map<Address, uint64_t> next_nonce;  // per sender in the batch: one past its last tx
 };
 
-// Only the sender's next committed nonce, or the successor of its last tx in this batch. Never
-// the successor of a tx in another uncommitted block: a view change can drop that block and
-// keep this one (PBFT fills an unprepared height with a null block), and the tx would then
-// execute before its predecessor, fail for the nonce gap, consume its hash and wedge every
-// later nonce of the sender.
+// Only the sender's next committed nonce (executed, or in a block consensus committed:
+// mark_committed), or the successor of its last tx in this batch. Never the successor of a tx
+// in another uncommitted block: a view change can drop that block and keep this one (PBFT
+// fills an unprepared height with a null block), and the tx would then execute before its
+// predecessor, fail for the nonce gap, consume its hash and wedge every later nonce of the
+// sender.
 bool Mempool::eligible(const Entry& entry, const BatchBuilder& builder) const {
   const uint64_t nonce = entry.tx.tx.nonce;
-  if (nonce == senders_.at(entry.sender).account.nonce) return true;
+  const Sender& sender = senders_.at(entry.sender);
+  if (nonce == std::max(sender.account.nonce, sender.committed_next)) return true;
   auto in_batch = builder.next_nonce.find(entry.sender);
   return in_batch != builder.next_nonce.end() && in_batch->second == nonce;
 }
@@ -90,6 +93,17 @@ void Mempool::mark_in_flight(std::span<const Hash> tx_hashes) {
   for (const Hash& hash : tx_hashes) {
     auto it = by_hash_.find(hash);
     if (it != by_hash_.end()) set_in_flight(it->second, true);
+  }
+}
+
+void Mempool::mark_committed(std::span<const Hash> tx_hashes) {
+  for (const Hash& hash : tx_hashes) {
+    auto it = by_hash_.find(hash);
+    if (it == by_hash_.end()) continue;
+    set_in_flight(it->second, true);
+    const Entry& entry = entries_.at(it->second);
+    uint64_t& next = senders_.at(entry.sender).committed_next;
+    next = std::max(next, entry.tx.tx.nonce + 1);
   }
 }
 

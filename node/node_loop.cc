@@ -179,6 +179,7 @@ Status Node::apply(std::vector<consensus::CommittedBlock>* committed) {
   blocks.reserve(committed->size());
   for (consensus::CommittedBlock& block : *committed) {
     writing_.push_back(ledger::transaction_hashes(block.block));
+    mempool_->mark_committed(writing_.back());
     blocks.push_back({{std::move(block.block), std::move(block.certificate)}, block.hash});
   }
   if (!writer_->submit(std::move(blocks))) {
@@ -354,7 +355,7 @@ void Node::watch_view() {
   if (view == view_ && changing == view_changing_) return;
   if (view != view_) {
     mempool_->release_all_in_flight();
-    for (const std::vector<crypto::Hash>& hashes : writing_) mempool_->mark_in_flight(hashes);
+    for (const std::vector<crypto::Hash>& hashes : writing_) mempool_->mark_committed(hashes);
     log_->info("view change to view {}, primary {}{}", view, replica_->primary(),
                changing ? " (waiting for its NEW-VIEW)" : "");
   } else if (!changing) {

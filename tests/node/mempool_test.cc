@@ -347,6 +347,30 @@ TEST_F(MempoolTest, ASendersNoncesShareABlockButNeverSpanUncommittedBlocks) {
   pool.check_invariants();
 }
 
+// A block consensus committed is final: the sender's next nonce may follow in the next block
+// before the ledger executed it, and a view change does not undo that.
+TEST_F(MempoolTest, TheNextNonceFollowsABlockConsensusCommittedBeforeTheLedgerRuns) {
+  Mempool pool(options);
+  const auto a0 = tx(0, 0);
+  const auto a1 = tx(0, 1);
+  const auto a2 = tx(0, 2);
+  for (const auto& t : {a0, a1, a2}) ASSERT_TRUE(admit(pool, t).admitted());
+  const std::vector<Hash> proposal = {a0.hash};
+  pool.mark_in_flight(proposal);  // another primary's block carries a0, not committed yet
+  EXPECT_TRUE(pool.take_batch(10, 1 << 20).empty());
+  pool.mark_committed(proposal);  // consensus committed it; the ledger has not run it
+  EXPECT_EQ(hashes(pool.take_batch(10, 1 << 20)), (std::vector<Hash>{a1.hash, a2.hash}));
+  pool.release_all_in_flight();  // a view change, while a0 is still on its way to the ledger
+  pool.mark_committed(proposal);  // the loop marks the committed blocks again
+  EXPECT_EQ(hashes(pool.take_batch(10, 1 << 20)), (std::vector<Hash>{a1.hash, a2.hash}));
+  pool.check_invariants();
+  fund(0, 1000, 1);  // the ledger executed a0
+  ASSERT_TRUE(pool.on_block_committed(proposal, state).is_ok());
+  EXPECT_EQ(pool.size(), 2u);
+  EXPECT_TRUE(pool.take_batch(10, 1 << 20).empty());  // a1 and a2 are still in flight
+  pool.check_invariants();
+}
+
 TEST_F(MempoolTest, InFlightTransactionsAreNotEvicted) {
   options.txs_max = 2;
   Mempool pool(options);

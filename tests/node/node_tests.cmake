@@ -1,9 +1,10 @@
-# phalanxd (node/node*, wire*, config*, home*, consensus_store*, event_queue*, backend*,
+# phalanxd (node/node*, wire*, config*, home*, consensus_store*, ledger_writer*, event_queue*, backend*,
 # node/bin/). Unit tests of the pieces, and end-to-end tests that run four real phalanxd
 # processes on 127.0.0.1 (serially: they spawn processes and bind ports).
 phalanx_add_test(node_tests
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/node_wire_test.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/node_config_test.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/ledger_writer_test.cc
   LIBS phalanx_node
   LABELS fast)
 
