@@ -76,9 +76,14 @@ Result<std::unique_ptr<ConsensusStore>> ConsensusStore::open(const std::string& 
   // A compaction that did not reach its rename: the log it was replacing is complete.
   const std::string compacting = dir + "/" + std::string(kCompactingName);
   std::filesystem::remove(compacting, error);
-  if (error)
+  if (error) {
     return Status::error("consensus store: cannot remove " + compacting + ": " + error.message());
-  if (std::filesystem::exists(dir + "/" + std::string(kLmdbDataName), error)) {
+  }
+  const std::string lmdb_data = dir + "/" + std::string(kLmdbDataName);
+  const bool lmdb_found = std::filesystem::exists(lmdb_data, error);
+  if (error)
+    return Status::error("consensus store: cannot stat " + lmdb_data + ": " + error.message());
+  if (lmdb_found) {
     const Status migrated = store->migrate_lmdb();
     if (!migrated) return Status::error("consensus store: " + migrated.message());
     return store;
@@ -103,8 +108,9 @@ Status ConsensusStore::apply_payload(ByteSpan payload) {
     uint16_t key_bytes = 0;
     ByteSpan key;
     PHALANX_RETURN_IF_ERROR(in.u8(&tag));
-    if (tag != kPutTag && tag != kEraseTag)
+    if (tag != kPutTag && tag != kEraseTag) {
       return Status::error("unknown op " + std::to_string(tag));
+    }
     PHALANX_RETURN_IF_ERROR(in.u16(&key_bytes));
     PHALANX_RETURN_IF_ERROR(in.span(key_bytes, &key));
     uint32_t value_bytes = 0;

@@ -272,6 +272,35 @@ TEST(ConsensusStore, MigratesTheLmdbEnvironmentOfEarlierVersions) {
   EXPECT_EQ(load(*open_store(dir.path())), expected);
 }
 
+// A crash between the migration's rename and the removal of data.mdb: the next open
+// migrates again from the untouched environment, replacing the log.
+TEST(ConsensusStore, AnInterruptedMigrationIsRepeated) {
+  TempDir dir;
+  const Records old{{"view", {0, 0, 0, 3}}, {"vote/y", {9}}};
+  write_lmdb_environment(dir.path(), old);
+  write_file(dir.log(), std::string(64, '\x01'));  // a log that is not one
+  auto store = open_store(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(load(*store), old);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/data.mdb"));
+}
+
+TEST(ConsensusStore, TheFileIsWrittenWithZerosAheadOfTheLog) {
+  TempDir dir;
+  auto store = open_store(dir.path());  // preallocates 4096 bytes at a time
+  ASSERT_TRUE(store->write(std::vector{put("a", Bytes(100, 1))}).is_ok());
+  std::string content = read_file(dir.log());
+  ASSERT_EQ(content.size(), 4096u);
+  EXPECT_EQ(content.find_first_not_of('\0', store->log_bytes()), std::string::npos);
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(store->write(std::vector{put("a", Bytes(100, 2))}).is_ok());
+  }
+  content = read_file(dir.log());
+  EXPECT_EQ(content.size() % 4096, 0u);
+  EXPECT_GE(content.size(), store->log_bytes());
+  EXPECT_LT(content.size(), store->log_bytes() + 4096);
+}
+
 // Write i: "seq" = i, "k/<i%7>" = a value of i, erase "k/<(i+3)%7>".
 std::vector<consensus::PersistOp> write_number(uint64_t i) {
   Bytes seq(8);
