@@ -190,6 +190,36 @@ TEST(ConsensusStore, AFrameLengthOfFourGibibytesIsTheEndAndAllocatesNothing) {
   expect_torn_tail_dropped(dir.path(), "length 2^32-1");
 }
 
+// Random damage to a valid log, and random files: open() either reads a prefix of the
+// writes or refuses with a message; it never crashes, and a store it opens takes writes.
+TEST(ConsensusStore, RandomDamageNeverCrashesOpen) {
+  TempDir dir;
+  three_writes(dir.path());
+  const std::string valid = read_file(dir.log());
+  Rng rng(20261128);
+  int opened = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string content = valid;
+    if (round % 3 == 0) {
+      content.resize(rng.below(400));
+      for (char& c : content) c = static_cast<char>(rng.below(round % 2 == 0 ? 256 : 3));
+    } else {
+      for (uint64_t n = 1 + rng.below(4); n > 0; --n) {
+        content[rng.below(200)] = static_cast<char>(rng.next());
+      }
+    }
+    write_file(dir.log(), content);
+    auto store = ConsensusStore::open(dir.path(), small_options());
+    if (!store) {
+      EXPECT_NE(store.message().find(dir.log()), std::string::npos) << store.message();
+      continue;
+    }
+    ++opened;
+    ASSERT_TRUE((*store)->write(std::vector{put("z", {1})}).is_ok());
+  }
+  EXPECT_GT(opened, 0);
+}
+
 TEST(ConsensusStore, CompactionKeepsTheLiveSetAndSurvivesReopening) {
   TempDir dir;
   ConsensusStoreOptions options = small_options();
