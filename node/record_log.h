@@ -22,7 +22,8 @@
 // the file, or a checksum mismatch. That frame is the torn tail: the logical end is set
 // before it and later appends overwrite it. But if the frame its length points to is a valid
 // one, the bad frame is damage in the middle of the log and open() fails naming the file and
-// the offset. Nothing is allocated beyond what the file holds.
+// the offset. Nothing is allocated beyond what the file holds. (A damaged length field is
+// not told apart from a torn one: the log reads as ending at that frame.)
 //
 // Failures: after a failed pwrite or fdatasync the file's state is unknown (Linux may drop
 // the dirty pages and report the error once), so every later append is refused.
