@@ -4,7 +4,7 @@
 //   HOME/node.key           the validator's Ed25519 seed, 64 hex characters + newline, 0600
 //   HOME/genesis.json       the chain's genesis (ledger/genesis.h), copied in by the operator
 //   HOME/data/ledger/       the ledger store (LMDB, ledger/store.h)
-//   HOME/data/consensus/    the replica's durable records (LMDB, node/consensus_store.h)
+//   HOME/data/consensus/    the replica's durable records (records.log, node/consensus_store.h)
 //   HOME/node.log           the node's log
 //   HOME/node.lock          held (flock) by the running node: two nodes never share a home
 //

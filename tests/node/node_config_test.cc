@@ -1,5 +1,4 @@
-// HOME/config.json (node/config.h), the home directory (node/home.h) and the consensus
-// record store (node/consensus_store.h).
+// HOME/config.json (node/config.h) and the home directory (node/home.h).
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -7,7 +6,6 @@
 
 #include "gtest/gtest.h"
 #include "node/config.h"
-#include "node/consensus_store.h"
 #include "node/home.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -134,42 +132,6 @@ TEST(Home, LockIsExclusiveUntilReleased) {
     EXPECT_NE(second.message().find("another phalanxd"), std::string::npos);
   }
   EXPECT_TRUE(HomeLock::acquire(path).is_ok());
-}
-
-consensus::PersistOp put(std::string key, Bytes value) {
-  return {consensus::PersistOp::Type::kPut, std::move(key), std::move(value)};
-}
-consensus::PersistOp erase(std::string key) {
-  return {consensus::PersistOp::Type::kErase, std::move(key), {}};
-}
-
-TEST(ConsensusStore, WritesInOrderAndSurvivesReopening) {
-  TempDir dir;
-  {
-    auto store = ConsensusStore::open(dir.path());
-    ASSERT_TRUE(store.is_ok()) << store.message();
-    const std::vector<consensus::PersistOp> ops{put("view", {0}), put("a", {1}),   put("b", {2}),
-                                                erase("a"),       erase("absent"), put("b", {3})};
-    ASSERT_TRUE((*store)->write(ops).is_ok());
-  }
-  auto store = ConsensusStore::open(dir.path());
-  ASSERT_TRUE(store.is_ok());
-  auto records = (*store)->load();
-  ASSERT_TRUE(records.is_ok()) << records.message();
-  EXPECT_EQ(*records, (std::map<std::string, Bytes>{{"b", {3}}, {"view", {0}}}));
-}
-
-TEST(ConsensusStore, ABadOpWritesNothing) {
-  TempDir dir;
-  auto store = ConsensusStore::open(dir.path());
-  ASSERT_TRUE(store.is_ok());
-  const std::vector<consensus::PersistOp> ops{put("kept", {1}), put("", {2})};
-  const Status written = (*store)->write(ops);
-  ASSERT_FALSE(written.is_ok());
-  EXPECT_NE(written.message().find("key"), std::string::npos);
-  const std::vector<consensus::PersistOp> long_key{put(std::string(257, 'k'), {1})};
-  EXPECT_FALSE((*store)->write(long_key).is_ok());
-  EXPECT_TRUE((*store)->load()->empty());
 }
 
 }  // namespace

@@ -9,7 +9,9 @@
 #include "consensus/codec.h"
 #include "gtest/gtest.h"
 #include "ledger/genesis.h"
+#include "ledger/lmdb.h"
 #include "ledger/store.h"
+#include "node/consensus_store.h"
 #include "node/home.h"
 #include "node/transport.h"
 #include "node/wire.h"
@@ -213,6 +215,56 @@ TEST(PhalanxdProcess, KilledBackupRestartsFromItsHomeAndRejoins) {
   cluster.expect_same_chain(all_nodes(4), cluster.height(0).value());
   const std::string log = read_text_file(cluster.node(3).home + "/node.log");
   EXPECT_NE(log.find("restored: ledger height"), std::string::npos);
+}
+
+// The records as the previous version kept them: an LMDB environment in `dir`.
+void write_lmdb_records(const std::string& dir, const std::map<std::string, Bytes>& records) {
+  ledger::lmdb::EnvOptions options;
+  options.map_size_bytes = uint64_t{16} << 30;
+  options.databases_max = 1;
+  options.readers_max = 8;
+  auto env = ledger::lmdb::Env::open(dir, options);
+  ASSERT_TRUE(env.is_ok()) << env.message();
+  auto txn = ledger::lmdb::Txn::begin(*env, /*read_only=*/false);
+  ASSERT_TRUE(txn.is_ok());
+  auto dbi = ledger::lmdb::open_database(*txn, "records", /*create=*/true);
+  ASSERT_TRUE(dbi.is_ok());
+  for (const auto& [key, value] : records) {
+    ASSERT_TRUE(ledger::lmdb::put(*txn, *dbi, as_span(key), value).is_ok());
+  }
+  ASSERT_TRUE(txn->commit().is_ok());
+}
+
+// A home whose consensus records are in the previous version's LMDB environment: phalanxd
+// migrates them to records.log when it starts and goes on from them.
+TEST(PhalanxdProcess, ConsensusRecordsOfThePreviousVersionAreMigrated) {
+  Cluster cluster;
+  ledger::SignedTransaction first;
+  ASSERT_NO_FATAL_FAILURE(start_and_commit_first(cluster, 1, &first));
+  cluster.kill(3);
+  const std::string dir = cluster.node(3).home + "/data/consensus";
+  std::map<std::string, Bytes> records;
+  {
+    auto store = ConsensusStore::open(dir);
+    ASSERT_TRUE(store.is_ok()) << store.message();
+    records = (*store)->load().value();
+  }
+  ASSERT_FALSE(records.empty());
+  ASSERT_TRUE(std::filesystem::remove(dir + "/records.log"));
+  ASSERT_NO_FATAL_FAILURE(write_lmdb_records(dir, records));
+  cluster.start(3);
+  ASSERT_TRUE(cluster.wait_for_peers({3}));
+  const auto after = cluster.transfer(test_address(3), 7, 1);
+  submit_ok(cluster, 3, after);
+  ASSERT_TRUE(wait_until([&] { return cluster.committed_on(all_nodes(4), after.hash); }));
+  cluster.expect_same_chain(all_nodes(4), cluster.height(0).value());
+  EXPECT_FALSE(std::filesystem::exists(dir + "/data.mdb"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/lock.mdb"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/records.log"));
+  const std::string log = read_text_file(cluster.node(3).home + "/node.log");
+  EXPECT_NE(log.find(", " + std::to_string(records.size()) + " consensus records"),
+            std::string::npos)
+      << log;
 }
 
 // The primary dies by SIGKILL while blocks are in flight; the backups finish what was

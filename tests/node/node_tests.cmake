@@ -5,6 +5,7 @@ phalanx_add_test(node_tests
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/node_wire_test.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/node_config_test.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/ledger_writer_test.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/consensus_store_test.cc
   LIBS phalanx_node
   LABELS fast)
 
