@@ -44,6 +44,8 @@ struct Entry {
   // A NEW-VIEW re-proposed this digest and the block is not here yet: header, block and
   // pre_prepare.block are empty until a peer sends the body (replica_view.cc).
   bool body_missing = false;
+  // The pre-prepare's "accept/" record is in the journal (replica_normal.cc, accept()).
+  bool accept_recorded = false;
 };
 
 class Log {

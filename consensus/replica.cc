@@ -107,7 +107,8 @@ void Replica::Impl::restore(const PersistedState& state, const ExecutedState& ex
 void Replica::Impl::restore_entries(const PersistedState& state) {
   for (const PersistedPrePrepare& accepted : state.accepted) {
     if (accepted.key.view != view || !log.in_window(accepted.key.height)) continue;
-    log.insert(accepted.key.height, make_entry(accepted.pre_prepare, accepted.block));
+    log.insert(accepted.key.height, make_entry(accepted.pre_prepare, accepted.block))
+        .accept_recorded = true;
   }
   for (const PersistedPrepared& prepared : state.prepared) {
     const uint64_t height = prepared.key.height;

@@ -102,7 +102,8 @@ void Replica::Impl::on_pre_prepare(const Message& message) {
     ++counters.dropped_invalid_proposal;
     return;
   }
-  Entry& entry = accept(message, std::make_shared<const ledger::Block>(std::move(block).value()));
+  Entry& entry = accept(message, std::make_shared<const ledger::Block>(std::move(block).value()),
+                        /*record_now=*/false);
   request_validation(message.height, entry);
   progress();
 }
@@ -124,14 +125,21 @@ Status Replica::Impl::check_proposal(const Message& message, const ledger::Block
 }
 
 // Records the accepted pre-prepare durably before anything is sent for it, so a restarted
-// replica never accepts a second digest for the same (view, height).
+// replica never votes for a second digest at the same (view, height) and can rebuild the entry
+// its votes are about. A backup's record waits for its first vote (record_accept, in the same
+// Ready as the vote's own record): a proposal it accepted and never voted on binds it to
+// nothing, and the primary re-sends it after a restart.
 Entry& Replica::Impl::accept(const Message& pre_prepare,
-                             std::shared_ptr<const ledger::Block> block) {
-  if (persist_votes()) {
-    journal.put_at(pre_prepare.height, accept_key(pre_prepare.height, pre_prepare.view),
-                   encode_message(pre_prepare));
-  }
-  return log.insert(pre_prepare.height, make_entry(pre_prepare, std::move(block)));
+                             std::shared_ptr<const ledger::Block> block, bool record_now) {
+  Entry& entry = log.insert(pre_prepare.height, make_entry(pre_prepare, std::move(block)));
+  if (record_now) record_accept(pre_prepare.height, entry);
+  return entry;
+}
+
+void Replica::Impl::record_accept(uint64_t height, Entry& entry) {
+  if (entry.accept_recorded || !persist_votes()) return;
+  journal.put_at(height, accept_key(height, entry.view), encode_message(entry.pre_prepare));
+  entry.accept_recorded = true;
 }
 
 // Asked as soon as the proposal is accepted, so signature checking overlaps waiting for the

@@ -65,6 +65,7 @@ void Replica::Impl::try_prepare(uint64_t height, Entry& entry) {
     case Check::kPass:
       break;
   }
+  record_accept(height, entry);
   const Bytes body = vote_body(entry.view, height, entry.digest);
   auto signature = safety.sign(MessageKind::kPrepare, entry.view, height, body, &journal);
   if (!signature) {
@@ -100,6 +101,7 @@ void Replica::Impl::try_prepared(uint64_t height, Entry& entry) {
 }
 
 void Replica::Impl::send_commit(uint64_t height, Entry& entry) {
+  record_accept(height, entry);
   const Bytes body = vote_body(entry.view, height, entry.digest);
   auto signature = safety.sign(MessageKind::kCommit, entry.view, height, body, &journal);
   if (!signature) {

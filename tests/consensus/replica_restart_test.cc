@@ -2,6 +2,8 @@
 // same votes, and SafetyRules' refusal surviving the restart.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "consensus/records.h"
 #include "crypto/hash.h"
 #include "tests/consensus/cluster.h"
@@ -174,6 +176,53 @@ TEST(Restart, SafetyRulesRefuseASecondDigestAfterRestart) {
   cluster.pump();
   EXPECT_EQ(cluster.replica(1).counters().safety_refusals, 1u);
   EXPECT_EQ(count_sent(node, MessageKind::kPrepare, 1, forged.digest), 0u);
+}
+
+// A backup records an accepted proposal together with its first vote on it, not on its own:
+// one synced write per vote. A proposal it accepted and never voted on binds it to nothing
+// across a restart; the primary's retransmission brings it back.
+TEST(Restart, ABackupRecordsTheProposalWithItsFirstVote) {
+  Cluster cluster;
+  bool hold = true;
+  cluster.validate = [&](uint32_t node, const ValidationRequest&) -> std::optional<bool> {
+    if (node == 1 && hold) return std::nullopt;
+    return true;
+  };
+  cluster.drop = [](const Delivery& d) {
+    return d.to == 1 && d.message.kind != MessageKind::kPrePrepare;
+  };
+  cluster.propose(cluster.make_txs(1));
+  cluster.pump();
+  TestNode& node = cluster.node(1);
+  ASSERT_EQ(node.held_validations.size(), 1u);
+  EXPECT_FALSE(node.disk.contains(accept_key(1, 0)));
+  for (const PersistOp& op : node.persist_log) {
+    EXPECT_FALSE(starts_with(op.key, "accept/") || starts_with(op.key, "vote/")) << op.key;
+  }
+  // Restarted before voting: nothing to restore, and nothing lost.
+  cluster.restart(1);
+  hold = false;
+  cluster.drop = nullptr;
+  cluster.advance_time(cluster.config_for(0).retransmit_ms);
+  cluster.pump();
+  EXPECT_TRUE(node.disk.contains(accept_key(1, 0)));
+  EXPECT_TRUE(node.disk.contains(vote_key(MessageKind::kPrepare, 1, 0)));
+  // Recorded once, right before the vote's own record.
+  size_t accepts = 0;
+  for (size_t i = 0; i < node.persist_log.size(); ++i) {
+    if (node.persist_log[i].key != accept_key(1, 0)) continue;
+    ++accepts;
+    ASSERT_LT(i + 1, node.persist_log.size());
+    EXPECT_EQ(node.persist_log[i + 1].key, vote_key(MessageKind::kPrepare, 1, 0));
+  }
+  EXPECT_EQ(accepts, 1u);
+  // It voted; the others committed without it (it left view 0's height 1 to catch-up).
+  const bool prepared_sent =
+      std::any_of(node.sent.begin(), node.sent.end(), [](const Outbound& out) {
+        return out.message.kind == MessageKind::kPrepare && out.message.height == 1;
+      });
+  EXPECT_TRUE(prepared_sent);
+  for (uint32_t i : {0u, 2u, 3u}) EXPECT_EQ(cluster.replica(i).committed_height(), 1u) << i;
 }
 
 TEST(Restart, SendBeforePersistMutationWritesNoVoteRecords) {
