@@ -60,9 +60,10 @@ struct LedgerBatchEvent {
   LedgerBatch batch;
 };
 
-// Runs on the loop thread with read access to the mempool and the ledger (as of the last
-// block the loop committed). A query dropped unrun (the loop stopped) destroys its closure,
-// which breaks the promise it captured.
+// Runs on the loop thread with read access to the mempool and the ledger. The ledger may be
+// a batch ahead of the mempool (the ledger writer commits on its own thread and the loop
+// reconciles when the batch comes back). A query dropped unrun (the loop stopped) destroys
+// its closure, which breaks the promise it captured.
 struct QueryEvent {
   std::function<void(const Mempool&, const ledger::Store&)> run;
 };
