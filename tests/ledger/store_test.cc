@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "tests/testutil/kill_child.h"
 #include "tests/testutil/rng.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -437,32 +438,9 @@ TEST_F(StoreTest, SigkilledWriterLeavesAConsistentStore) {
   Rng rng(20261126);
   uint64_t reported = 0;
   for (int round = 0; round < 4; ++round) {
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      close(fds[0]);
-      commit_until_killed(dir_, genesis_, options_, fds[1]);
-    }
-    close(fds[1]);
-    const uint64_t target = reported + 2 + rng.below(12);
-    while (reported < target) {
-      ASSERT_EQ(read(fds[0], &reported, sizeof reported), static_cast<ssize_t>(sizeof reported))
-          << "child exited early";
-    }
-    // Deliberately random: land the kill anywhere inside the next commits.
-    usleep(static_cast<useconds_t>(rng.below(4000)));
-    ASSERT_EQ(kill(child, SIGKILL), 0);
-    int status = 0;
-    ASSERT_EQ(waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
-    uint64_t height = 0;
-    while (read(fds[0], &height, sizeof height) == static_cast<ssize_t>(sizeof height)) {
-      reported = height;  // heights the child saw committed before it died
-    }
-    close(fds[0]);
-
+    ASSERT_NO_FATAL_FAILURE(testutil::kill_child_mid_work(
+        rng, 2 + rng.below(12), &reported,
+        [&](int report_fd) { commit_until_killed(dir_, genesis_, options_, report_fd); }));
     auto store = open_store();
     ASSERT_NE(store, nullptr);
     ASSERT_GE(store->height(), reported) << "a durable commit was lost";

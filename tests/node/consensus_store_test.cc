@@ -16,6 +16,8 @@
 #include <iterator>
 
 #include "ledger/lmdb.h"
+#include "tests/testutil/kill_child.h"
+#include "tests/testutil/legacy_consensus_env.h"
 #include "tests/testutil/rng.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -310,28 +312,10 @@ TEST(ConsensusStore, ALeftoverCompactionFileIsIgnored) {
   EXPECT_FALSE(std::filesystem::exists(dir.log() + ".new"));
 }
 
-// An environment written the way earlier versions of ConsensusStore wrote it.
-void write_lmdb_environment(const std::string& dir, const Records& records) {
-  ledger::lmdb::EnvOptions options;
-  options.map_size_bytes = uint64_t{16} << 30;
-  options.databases_max = 1;
-  options.readers_max = 8;
-  auto env = ledger::lmdb::Env::open(dir, options);
-  ASSERT_TRUE(env.is_ok()) << env.message();
-  auto txn = ledger::lmdb::Txn::begin(*env, /*read_only=*/false);
-  ASSERT_TRUE(txn.is_ok());
-  auto dbi = ledger::lmdb::open_database(*txn, "records", /*create=*/true);
-  ASSERT_TRUE(dbi.is_ok());
-  for (const auto& [key, value] : records) {
-    ASSERT_TRUE(ledger::lmdb::put(*txn, *dbi, as_span(key), value).is_ok());
-  }
-  ASSERT_TRUE(txn->commit().is_ok());
-}
-
 TEST(ConsensusStore, MigratesTheLmdbEnvironmentOfEarlierVersions) {
   TempDir dir;
   const Records old{{"view", {0, 0, 0, 3}}, {"checkpoint", Bytes(500, 7)}, {"vote/x", {1, 2}}};
-  write_lmdb_environment(dir.path(), old);
+  ASSERT_NO_FATAL_FAILURE(testutil::write_legacy_consensus_env(dir.path(), old));
   ASSERT_TRUE(std::filesystem::exists(dir.path() + "/data.mdb"));
   {
     auto store = open_store(dir.path());
@@ -352,7 +336,7 @@ TEST(ConsensusStore, MigratesTheLmdbEnvironmentOfEarlierVersions) {
 TEST(ConsensusStore, AnInterruptedMigrationIsRepeated) {
   TempDir dir;
   const Records old{{"view", {0, 0, 0, 3}}, {"vote/y", {9}}};
-  write_lmdb_environment(dir.path(), old);
+  ASSERT_NO_FATAL_FAILURE(testutil::write_legacy_consensus_env(dir.path(), old));
   write_file(dir.log(), std::string(64, '\x01'));  // a log that is not one
   auto store = open_store(dir.path());
   ASSERT_NE(store, nullptr);
@@ -430,32 +414,9 @@ TEST(ConsensusStore, SigkilledWriterLeavesAPrefixOfWholeWrites) {
   Rng rng(20261127);
   uint64_t reported = 0;
   for (int round = 0; round < 12; ++round) {
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      close(fds[0]);
-      write_until_killed(dir.path(), fds[1]);
-    }
-    close(fds[1]);
-    const uint64_t target = reported + 2 + rng.below(40);
-    while (reported < target) {
-      ASSERT_EQ(read(fds[0], &reported, sizeof reported), static_cast<ssize_t>(sizeof reported))
-          << "child exited early";
-    }
-    // Deliberately random: land the kill anywhere inside the next writes.
-    usleep(static_cast<useconds_t>(rng.below(4000)));
-    ASSERT_EQ(kill(child, SIGKILL), 0);
-    int status = 0;
-    ASSERT_EQ(waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
-    uint64_t count = 0;
-    while (read(fds[0], &count, sizeof count) == static_cast<ssize_t>(sizeof count)) {
-      reported = count;  // writes the child saw durable before it died
-    }
-    close(fds[0]);
-
+    ASSERT_NO_FATAL_FAILURE(testutil::kill_child_mid_work(
+        rng, 2 + rng.below(40), &reported,
+        [&](int report_fd) { write_until_killed(dir.path(), report_fd); }));
     auto store = open_store(dir.path(), crash_options());
     ASSERT_NE(store, nullptr);
     const Records records = load(*store);

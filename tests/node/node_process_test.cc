@@ -17,6 +17,7 @@
 #include "node/wire.h"
 #include "node/zmq_tsan_suppression.h"
 #include "tests/node/node_cluster.h"
+#include "tests/testutil/legacy_consensus_env.h"
 #include "tests/testutil/temp_dir.h"
 
 namespace phalanx::node::testing {
@@ -217,24 +218,6 @@ TEST(PhalanxdProcess, KilledBackupRestartsFromItsHomeAndRejoins) {
   EXPECT_NE(log.find("restored: ledger height"), std::string::npos);
 }
 
-// The records as the previous version kept them: an LMDB environment in `dir`.
-void write_lmdb_records(const std::string& dir, const std::map<std::string, Bytes>& records) {
-  ledger::lmdb::EnvOptions options;
-  options.map_size_bytes = uint64_t{16} << 30;
-  options.databases_max = 1;
-  options.readers_max = 8;
-  auto env = ledger::lmdb::Env::open(dir, options);
-  ASSERT_TRUE(env.is_ok()) << env.message();
-  auto txn = ledger::lmdb::Txn::begin(*env, /*read_only=*/false);
-  ASSERT_TRUE(txn.is_ok());
-  auto dbi = ledger::lmdb::open_database(*txn, "records", /*create=*/true);
-  ASSERT_TRUE(dbi.is_ok());
-  for (const auto& [key, value] : records) {
-    ASSERT_TRUE(ledger::lmdb::put(*txn, *dbi, as_span(key), value).is_ok());
-  }
-  ASSERT_TRUE(txn->commit().is_ok());
-}
-
 // A home whose consensus records are in the previous version's LMDB environment: phalanxd
 // migrates them to records.log when it starts and goes on from them.
 TEST(PhalanxdProcess, ConsensusRecordsOfThePreviousVersionAreMigrated) {
@@ -251,7 +234,7 @@ TEST(PhalanxdProcess, ConsensusRecordsOfThePreviousVersionAreMigrated) {
   }
   ASSERT_FALSE(records.empty());
   ASSERT_TRUE(std::filesystem::remove(dir + "/records.log"));
-  ASSERT_NO_FATAL_FAILURE(write_lmdb_records(dir, records));
+  ASSERT_NO_FATAL_FAILURE(testutil::write_legacy_consensus_env(dir, records));
   cluster.start(3);
   ASSERT_TRUE(cluster.wait_for_peers({3}));
   const auto after = cluster.transfer(test_address(3), 7, 1);
