@@ -226,7 +226,7 @@ void Mempool::insert(ledger::SignedTransaction tx, const Address& sender,
   eviction_.emplace(tx.tx.fee, arrival);
   if (origin == TxOrigin::kClient) gossip_.insert(arrival);
   bytes_ += tx.bytes.size();
-  entries_.emplace(arrival, Entry{std::move(tx), sender, cost, false, origin, false, std::nullopt});
+  entries_.emplace(arrival, Entry{std::move(tx), sender, cost, false, false, origin, false, std::nullopt});
   note_inserted_gap(arrival);
   PHALANX_ASSERT(fits(0, 0));
 }

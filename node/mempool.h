@@ -181,6 +181,7 @@ class Mempool {
     Address sender;
     uint64_t cost = 0;  // amount + fee; each <= 2^53-1, so no overflow
     bool in_flight = false;
+    bool committed = false;  // in a block consensus committed, not executed yet (mark_committed)
     TxOrigin origin = TxOrigin::kClient;
     bool stale_head = false;  // seen at the head of its sender by requeue_stale_heads()
     // Behind a nonce gap (an earlier nonce of the sender is neither committed nor pending
@@ -192,7 +193,9 @@ class Mempool {
     std::map<uint64_t, Arrival> by_nonce;  // pending txs in nonce order
     uint64_t cost = 0;                     // sum of their costs; <= account.balance
     // One past the highest nonce of this sender in a block consensus committed that the
-    // ledger has not executed yet (mark_committed); 0 when none was marked.
+    // ledger has not executed yet (mark_committed); 0 when none is. Recomputed from the
+    // entries still marked whenever the sender is re-checked against a newer state, so a
+    // committed tx that failed at execution does not leave its successors eligible.
     uint64_t committed_next = 0;
   };
   // Whether the sender's lowest pending nonce is its next committed nonce.

@@ -101,7 +101,8 @@ void Mempool::mark_committed(std::span<const Hash> tx_hashes) {
     auto it = by_hash_.find(hash);
     if (it == by_hash_.end()) continue;
     set_in_flight(it->second, true);
-    const Entry& entry = entries_.at(it->second);
+    Entry& entry = entries_.at(it->second);
+    entry.committed = true;
     uint64_t& next = senders_.at(entry.sender).committed_next;
     next = std::max(next, entry.tx.tx.nonce + 1);
   }
@@ -182,6 +183,14 @@ void Mempool::recheck_sender(const Address& address, const ledger::Account& acco
   }
   if (first_uncovered) {
     erase_with_dependents(*first_uncovered, AdmissionError::kInsufficientBalance, dropped);
+  }
+  // What is still marked committed sits in blocks the ledger has not executed yet.
+  if (auto rest = senders_.find(address); rest != senders_.end()) {
+    uint64_t next = 0;
+    for (const auto& [nonce, arrival] : rest->second.by_nonce) {
+      if (entries_.at(arrival).committed) next = nonce + 1;
+    }
+    rest->second.committed_next = next;
   }
   // A new committed nonce may have filled the gap some of the rest waited behind.
   refresh_gaps(address);

@@ -371,6 +371,24 @@ TEST_F(MempoolTest, TheNextNonceFollowsABlockConsensusCommittedBeforeTheLedgerRu
   pool.check_invariants();
 }
 
+// A committed tx that fails at execution (here: the ledger's nonce did not move) leaves its
+// successors waiting for a new tx at that nonce, as before mark_committed.
+TEST_F(MempoolTest, ACommittedTransactionThatFailsLeavesItsSuccessorsWaiting) {
+  Mempool pool(options);
+  const auto a0 = tx(0, 0);
+  const auto a1 = tx(0, 1);
+  for (const auto& t : {a0, a1}) ASSERT_TRUE(admit(pool, t).admitted());
+  EXPECT_EQ(hashes(pool.take_batch(1, 1 << 20)), std::vector<Hash>{a0.hash});
+  const std::vector<Hash> block = {a0.hash};
+  pool.mark_committed(block);
+  ASSERT_TRUE(pool.on_block_committed(block, state).is_ok());  // a0 failed: nonce still 0
+  EXPECT_TRUE(pool.take_batch(10, 1 << 20).empty());         // a1 would fail for the gap
+  const auto again = tx(0, 0, /*fee=*/2);                      // the client signs nonce 0 anew
+  ASSERT_TRUE(admit(pool, again).admitted());
+  EXPECT_EQ(hashes(pool.take_batch(10, 1 << 20)), (std::vector<Hash>{again.hash, a1.hash}));
+  pool.check_invariants();
+}
+
 TEST_F(MempoolTest, InFlightTransactionsAreNotEvicted) {
   options.txs_max = 2;
   Mempool pool(options);
