@@ -86,6 +86,9 @@ TEST(SimMutation, SendingBeforePersistingLetsARestartedReplicaVoteTwice) {
 TEST(SimMutation, ViewChangeWithoutPreparedCertificatesLosesACommittedBlock) {
   SimOptions options;
   options.mutations.view_change_without_prepared = true;
+  // Loss on any link makes view changes with prepared heights common: caught at seed 33
+  // instead of 205 (the ASan tree ran this test for 178 s under the confined model).
+  options.fault_model = FaultModel::kWide;
   expect_caught(options, Invariant::kAgreement);
 }
 
