@@ -85,15 +85,17 @@ void LedgerWriter::run() {
           " to the ledger: " + executed.message());
     }
     const bool ok = batch.status.is_ok();
+    if (!ok) {  // refuse further blocks before the error is reported, not after
+      lock.lock();
+      failed_ = true;
+      queue_.clear();
+      lock.unlock();
+    }
     done_(std::move(batch));
     lock.lock();
     in_progress_ = 0;
     room_.notify_all();
-    if (!ok) {
-      failed_ = true;
-      queue_.clear();
-      return;
-    }
+    if (!ok) return;
   }
 }
 
