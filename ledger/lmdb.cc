@@ -157,6 +157,20 @@ Status erase(const Txn& txn, MDB_dbi dbi, ByteSpan key) {
   return Status::ok();
 }
 
+Result<bool> erase_if_present(const Txn& txn, MDB_dbi dbi, ByteSpan key) {
+  MDB_val k = to_val(key);
+  const int rc = mdb_del(txn.get(), dbi, &k, nullptr);
+  if (rc == MDB_NOTFOUND) return false;
+  if (rc != 0) return error("mdb_del", rc);
+  return true;
+}
+
+Status clear(const Txn& txn, MDB_dbi dbi) {
+  const int rc = mdb_drop(txn.get(), dbi, 0);
+  if (rc != 0) return error("mdb_drop", rc);
+  return Status::ok();
+}
+
 std::array<uint8_t, 8> u64_key(uint64_t value) {
   std::array<uint8_t, 8> out;
   for (int i = 7; i >= 0; --i) {

@@ -78,6 +78,10 @@ Status put(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value);
 Status put_new(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value);
 // Erasing an absent key is an error.
 Status erase(const Txn& txn, MDB_dbi dbi, ByteSpan key);
+// Erases `key` if present; true when it was.
+Result<bool> erase_if_present(const Txn& txn, MDB_dbi dbi, ByteSpan key);
+// Erases every record of the database (it stays open).
+Status clear(const Txn& txn, MDB_dbi dbi);
 
 // Calls visit(key, value) for every record in key order; stops at the first error.
 Status for_each(const Txn& txn, MDB_dbi dbi,

@@ -27,7 +27,8 @@ Snapshot::Snapshot(Snapshot&& other) noexcept
       open_count_(other.open_count_),
       height_(other.height_),
       fees_burned_(other.fees_burned_),
-      tip_hash_(other.tip_hash_) {
+      tip_hash_(other.tip_hash_),
+      tree_layer_(std::move(other.tree_layer_)) {
   other.open_count_ = nullptr;
 }
 
@@ -139,7 +140,7 @@ Result<AccountProof> Snapshot::prove(const Address& address) const {
   auto account = records::read_account(txn_, databases_->accounts, address);
   if (!account) return account.status();
   result.account = *account;
-  lmdb::NodeStoreTxn nodes(txn_, databases_->tree);
+  const LayeredNodeReader nodes = tree_nodes();
   const StateTree tree(static_cast<const NodeReader&>(nodes));
   auto root = tree.root_hash();
   if (!root) return root.status();
@@ -151,11 +152,20 @@ Result<AccountProof> Snapshot::prove(const Address& address) const {
 }
 
 Result<Snapshot> Store::snapshot() const {
-  auto txn = lmdb::Txn::begin(env_, true);
-  if (!txn) return txn.status();
-  Snapshot snapshot(std::move(txn).value(), &databases_, &genesis_, &open_snapshots_);
-  PHALANX_RETURN_IF_ERROR(snapshot.load_tip());
-  return snapshot;
+  // A transaction begun just before a flush committed finds no layer of its height: the
+  // next one sees the flushed tree. Two flushes in a row take at least two commits.
+  constexpr int kAttempts = 4;
+  for (int attempt = 1;; ++attempt) {
+    auto txn = lmdb::Txn::begin(env_, true);
+    if (!txn) return txn.status();
+    Snapshot snapshot(std::move(txn).value(), &databases_, &genesis_, &open_snapshots_);
+    PHALANX_RETURN_IF_ERROR(snapshot.load_tip());
+    snapshot.tree_layer_ = tree_->layer_at(snapshot.height());
+    if (snapshot.tree_layer_ != nullptr) return snapshot;
+    if (attempt == kAttempts) {
+      return Status::error("no state tree layer for height " + std::to_string(snapshot.height()));
+    }
+  }
 }
 
 namespace {

@@ -43,6 +43,7 @@ Result<Databases> open_databases(const lmdb::Txn& txn) {
                                                   {"txs", &d.txs},
                                                   {"accounts", &d.accounts},
                                                   {"tree", &d.tree},
+                                                  {"tree_pending", &d.tree_pending},
                                                   {"state_roots", &d.state_roots},
                                                   {"meta", &d.meta},
                                                   {"consensus", &d.consensus}};
@@ -84,6 +85,9 @@ Status Store::initialise_or_check() {
   auto databases = open_databases(*txn);
   if (!databases) return databases.status();
   databases_ = *databases;
+  tree_ = std::make_unique<TreeCache>(
+      TreeDatabases{databases_.tree, databases_.tree_pending, databases_.meta},
+      options_.tree_cache);
   const Hash fingerprint = genesis_fingerprint(genesis_);
   auto stored = lmdb::get(*txn, databases_.meta, as_span(records::kGenesisFingerprint));
   if (!stored) return stored.status();
@@ -92,7 +96,7 @@ Status Store::initialise_or_check() {
   } else {
     auto format = records::meta_u64(*txn, databases_.meta, records::kFormat);
     if (!format) return format.status();
-    if (*format != records::kFormatVersion) {
+    if (*format != records::kFormatVersion && *format != records::kFormatVersionTreeInPlace) {
       return Status::error("unsupported store format " + std::to_string(*format));
     }
     auto stored_fingerprint = records::decode_hash(**stored, records::kGenesisFingerprint);
@@ -107,8 +111,23 @@ Status Store::initialise_or_check() {
   genesis_hash_ = *genesis_hash;
   auto height = records::meta_u64(*txn, databases_.meta, records::kHeight);
   if (!height) return height.status();
+  auto root = lmdb::get(*txn, databases_.state_roots, lmdb::u64_key(*height));
+  if (!root) return root.status();
+  if (!root->has_value()) return Status::error("no state root stored for the tip (corrupt store)");
+  auto tip_root = records::decode_hash(**root, "tip state root");
+  if (!tip_root) return tip_root.status();
+  // Format 1 wrote the tree in place: recover() marks it flushed at the tip.
+  PHALANX_RETURN_IF_ERROR(tree_->recover(*txn, *height, *tip_root));
+  PHALANX_RETURN_IF_ERROR(lmdb::put(*txn, databases_.meta, as_span(records::kFormat),
+                                    records::encode_u64(records::kFormatVersion)));
+  Status committed = txn->commit();
+  if (!committed) {
+    tree_->aborted();
+    return committed;
+  }
+  tree_->committed(*height);
   height_.store(*height, std::memory_order_release);
-  return txn->commit();
+  return Status::ok();
 }
 
 Status Store::write_genesis(const lmdb::Txn& txn) {
@@ -121,7 +140,9 @@ Status Store::write_genesis(const lmdb::Txn& txn) {
   for (const Allocation& allocation : genesis_.allocations) {
     accounts[allocation.address] = Account{allocation.balance, 0};
   }
-  auto root = write_state(txn, accounts);
+  auto updates = write_accounts(txn, accounts);
+  if (!updates) return updates.status();
+  auto root = tree_->write_genesis(txn, *updates);
   if (!root) return root.status();
   PHALANX_ASSERT_MSG(*root == block.header.state_root, "stored genesis root differs");
   PHALANX_RETURN_IF_ERROR(lmdb::put(txn, databases_.state_roots, height_key, *root));
@@ -142,8 +163,8 @@ Status Store::write_tip(const lmdb::Txn& txn, const Tip& tip) const {
   return lmdb::put(txn, meta, as_span(records::kBurned), records::encode_u64(tip.fees_burned));
 }
 
-// Writes the accounts and the matching state tree update; returns the new state root.
-Result<Hash> Store::write_state(const lmdb::Txn& txn, const std::map<Address, Account>& accounts) {
+Result<std::vector<TreeUpdate>> Store::write_accounts(const lmdb::Txn& txn,
+                                                      const std::map<Address, Account>& accounts) {
   std::vector<TreeUpdate> updates;
   updates.reserve(accounts.size());
   for (const auto& [address, account] : accounts) {
@@ -153,9 +174,7 @@ Result<Hash> Store::write_state(const lmdb::Txn& txn, const std::map<Address, Ac
   }
   std::sort(updates.begin(), updates.end(),
             [](const TreeUpdate& a, const TreeUpdate& b) { return a.key < b.key; });
-  lmdb::NodeStoreTxn nodes(txn, databases_.tree);
-  StateTree tree(nodes);
-  return tree.apply(updates);
+  return updates;
 }
 
 Status Store::check_extends(const Tip& tip, const Block& block) const {
@@ -182,8 +201,8 @@ Status Store::check_extends(const Tip& tip, const Block& block) const {
   return Status::ok();
 }
 
-Result<ExecutedBlock> Store::commit_in_txn(const lmdb::Txn& txn, Tip* tip, const Block& block,
-                                           const CommitCertificate& certificate) {
+Result<ExecutedBlock> Store::commit_block_in_txn(const lmdb::Txn& txn, Tip* tip, const Block& block,
+                                                 const CommitCertificate& certificate) {
   PHALANX_RETURN_IF_ERROR(check_extends(*tip, block));
   const Bytes block_bytes = encode_block(block);
   if (block_bytes.size() > genesis_.block_limits.bytes_max) {
@@ -214,7 +233,9 @@ Result<ExecutedBlock> Store::commit_in_txn(const lmdb::Txn& txn, Tip* tip, const
     const Bytes record = records::encode_tx_record({executed.height, index, tx.error});
     PHALANX_RETURN_IF_ERROR(lmdb::put_new(txn, databases_.txs, tx.hash, record));
   }
-  auto root = write_state(txn, outcome->accounts);
+  auto updates = write_accounts(txn, outcome->accounts);
+  if (!updates) return updates.status();
+  auto root = tree_->apply(txn, *updates);
   if (!root) return root.status();
   executed.state_root = *root;
   PHALANX_RETURN_IF_ERROR(lmdb::put(txn, databases_.state_roots, height_key, *root));
@@ -252,15 +273,29 @@ Result<std::vector<ExecutedBlock>> Store::commit_blocks(std::span<const Certifie
   auto burned = records::meta_u64(*txn, databases_.meta, records::kBurned);
   if (!burned) return burned.status();
   tip = Tip{*height, *hash, *burned};
+  auto executed = commit_in_txn(*txn, blocks, &tip);
+  Status committed = executed.status();
+  if (committed) committed = txn->commit();
+  if (!committed) {  // the transaction aborts (or LMDB aborted it): nothing is written
+    tree_->aborted();
+    return committed;
+  }
+  tree_->committed(tip.height);
+  height_.store(tip.height, std::memory_order_release);
+  return executed;
+}
+
+Result<std::vector<ExecutedBlock>> Store::commit_in_txn(const lmdb::Txn& txn,
+                                                        std::span<const CertifiedBlock> blocks,
+                                                        Tip* tip) {
   std::vector<ExecutedBlock> executed;
   executed.reserve(blocks.size());
   for (const CertifiedBlock& certified : blocks) {
-    auto one = commit_in_txn(*txn, &tip, certified.block, certified.certificate);
-    if (!one) return one.status();  // the transaction aborts: nothing is written
+    auto one = commit_block_in_txn(txn, tip, certified.block, certified.certificate);
+    if (!one) return one.status();
     executed.push_back(std::move(one).value());
   }
-  PHALANX_RETURN_IF_ERROR(txn->commit());
-  height_.store(tip.height, std::memory_order_release);
+  PHALANX_RETURN_IF_ERROR(tree_->finish(txn, tip->height));
   return executed;
 }
 

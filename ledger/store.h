@@ -7,18 +7,22 @@
 //   certificates  height:u64 -> encode_certificate(commit certificate)   (none for genesis)
 //   txs           tx_hash:32 -> height:u64 index:u32 error:u8           (write-once)
 //   accounts      address:20 -> cereal(Account)
-//   tree          tree_node_key -> tree node record (ledger/tree_node.h)
+//   tree          tree_node_key -> tree node record (ledger/tree_node.h), as of the
+//                 meta "tree_height" (the write-back cache, ledger/tree_cache.h)
+//   tree_pending  height:u64 -> the tree updates of a commit not yet in `tree`
 //   state_roots   height:u64 -> state root after executing that height (the last
 //                 StoreOptions::state_roots_kept heights)
 //   meta          "format" u64 | "genesis_fingerprint" 32 | "genesis_hash" 32 |
-//                 "height" u64 | "tip_hash" 32 | "burned" u64
+//                 "height" u64 | "tip_hash" 32 | "burned" u64 | "tree_height" u64
 //   consensus     key -> value, written only through write_consensus()
 //
 // Durability and atomicity: the environment never uses MDB_NOSYNC, MDB_NOMETASYNC,
 // MDB_MAPASYNC or MDB_WRITEMAP (asserted after open), so every commit is durable when it
-// returns. Committing a block -- block, certificate, tx index, accounts, state tree, state
-// root and metadata -- is ONE write transaction: after a crash the store is at the last
-// committed height with everything that belongs to it, or at the one before.
+// returns. Committing a block -- block, certificate, tx index, accounts, state tree updates,
+// state root and metadata -- is ONE write transaction: after a crash the store is at the last
+// committed height with everything that belongs to it, or at the one before. The state tree's
+// nodes are written back every few commits (ledger/tree_cache.h); between flushes each commit
+// stores the tree updates it applied, and opening the store rebuilds the nodes from them.
 //
 // Thread-safety: any thread may read (each Snapshot is an MDB read transaction on a fixed
 // committed state and never blocks the writer); commits and consensus writes are serialised
@@ -38,6 +42,7 @@
 #include "ledger/genesis.h"
 #include "ledger/lmdb.h"
 #include "ledger/state.h"
+#include "ledger/tree_cache.h"
 
 namespace phalanx::ledger {
 
@@ -45,6 +50,7 @@ struct StoreOptions {
   uint64_t map_size_bytes = uint64_t{64} << 30;  // sparse file; grows as written
   uint32_t readers_max = 126;                    // concurrent snapshots
   uint64_t state_roots_kept = 1024;              // heights whose state root stays readable
+  TreeCacheOptions tree_cache;                   // how often the state tree's nodes are written
 };
 
 // Most blocks one commit_blocks() call may carry.
@@ -91,7 +97,7 @@ struct ConsensusWrite {
 
 struct Databases {
   MDB_dbi blocks = 0, block_hashes = 0, certificates = 0, txs = 0, accounts = 0, tree = 0,
-          state_roots = 0, meta = 0, consensus = 0;
+          tree_pending = 0, state_roots = 0, meta = 0, consensus = 0;
 };
 
 // A read-only view of one committed height.
@@ -109,8 +115,7 @@ class Snapshot {
   Result<std::optional<Block>> block(uint64_t height) const;
   // Transaction `index` of block `height` (ledger/block.h decode_block_transaction): for
   // looking up one transaction without decoding its whole block. nullopt: no such block.
-  Result<std::optional<SignedTransaction>> block_transaction(uint64_t height,
-                                                             uint32_t index) const;
+  Result<std::optional<SignedTransaction>> block_transaction(uint64_t height, uint32_t index) const;
   // nullopt for genesis and beyond the tip.
   Result<std::optional<CommitCertificate>> certificate(uint64_t height) const;
   Result<std::optional<uint64_t>> block_height(const Hash& block_hash) const;
@@ -128,6 +133,10 @@ class Snapshot {
   Snapshot(lmdb::Txn txn, const Databases* databases, const Genesis* genesis,
            std::atomic<int64_t>* open_count);
   Status load_tip();
+  // The state tree as of this snapshot's height.
+  LayeredNodeReader tree_nodes() const {
+    return LayeredNodeReader(tree_layer_.get(), txn_, databases_->tree);
+  }
 
   lmdb::Txn txn_;
   const Databases* databases_;
@@ -136,6 +145,7 @@ class Snapshot {
   uint64_t height_ = 0;
   uint64_t fees_burned_ = 0;
   Hash tip_hash_{};
+  std::shared_ptr<const TreeLayer> tree_layer_;
 };
 
 class Store {
@@ -183,6 +193,9 @@ class Store {
   // equals both the stored tree's root and the stored root of the tip height.
   Status check_consistency() const;
 
+  // The state tree's write-back cache (tests and the benchmark).
+  const TreeCache& tree_cache() const { return *tree_; }
+
  private:
   struct Tip {
     uint64_t height = 0;
@@ -192,16 +205,22 @@ class Store {
   Store(lmdb::Env env, const Genesis& genesis, const StoreOptions& options);
   Status initialise_or_check();
   Status write_genesis(const lmdb::Txn& txn);
-  Result<ExecutedBlock> commit_in_txn(const lmdb::Txn& txn, Tip* tip, const Block& block,
-                                      const CommitCertificate& certificate);
+  Result<ExecutedBlock> commit_block_in_txn(const lmdb::Txn& txn, Tip* tip, const Block& block,
+                                            const CommitCertificate& certificate);
   Status check_extends(const Tip& tip, const Block& block) const;
-  Result<Hash> write_state(const lmdb::Txn& txn, const std::map<Address, Account>& accounts);
+  // Writes the accounts; returns their state tree updates, sorted by key.
+  Result<std::vector<TreeUpdate>> write_accounts(const lmdb::Txn& txn,
+                                                 const std::map<Address, Account>& accounts);
   Status write_tip(const lmdb::Txn& txn, const Tip& tip) const;
+  Result<std::vector<ExecutedBlock>> commit_in_txn(const lmdb::Txn& txn,
+                                                   std::span<const CertifiedBlock> blocks,
+                                                   Tip* tip);
 
   lmdb::Env env_;
   Genesis genesis_;
   StoreOptions options_;
   Databases databases_;
+  std::unique_ptr<TreeCache> tree_;  // created once the databases are open
   Hash genesis_hash_{};
   std::atomic<uint64_t> height_{0};
   mutable std::atomic<int64_t> open_snapshots_{0};

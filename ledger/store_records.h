@@ -23,7 +23,10 @@ inline constexpr std::string_view kGenesisHash = "genesis_hash";
 inline constexpr std::string_view kHeight = "height";
 inline constexpr std::string_view kTipHash = "tip_hash";
 inline constexpr std::string_view kBurned = "burned";
-inline constexpr uint64_t kFormatVersion = 1;
+// 2: the state tree is written back (ledger/tree_cache.h); 1: written in place, opened and
+// upgraded to 2.
+inline constexpr uint64_t kFormatVersion = 2;
+inline constexpr uint64_t kFormatVersionTreeInPlace = 1;
 
 Bytes encode_tx_record(const TxRecord& record);
 Result<TxRecord> decode_tx_record(ByteSpan bytes);

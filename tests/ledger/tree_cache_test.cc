@@ -1,0 +1,288 @@
+// The state tree's write-back cache (ledger/tree_cache.h) inside the store: flushes every few
+// commits, replay of the pending updates on open (and refusal when they do not reproduce the
+// stored root), snapshots that keep reading their own height's tree across flushes and
+// failed commits, and the upgrade of a store whose tree was written in place (format 1).
+#include "ledger/tree_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "ledger/store_records.h"
+#include "tests/ledger/store_fixture.h"
+
+namespace phalanx::ledger {
+namespace {
+
+using namespace store_fixture;  // NOLINT(google-build-using-namespace): the shared fixture
+
+class TreeCacheTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    options_.tree_cache.flush_commits = 4;
+  }
+
+  // Commits `count` blocks of `txs` transfers, checking each root against the model.
+  void commit(Store& store, ChainGenerator& chain, int count, size_t txs = 12) {
+    for (int i = 0; i < count; ++i) {
+      const CertifiedBlock block = chain.next(txs);
+      auto executed = store.commit_block(block.block, block.certificate);
+      ASSERT_TRUE(executed.is_ok()) << executed.status().to_string();
+      ASSERT_EQ(executed->state_root, chain.model().state_root()) << "height " << chain.height();
+    }
+  }
+
+  // Every user's proof verifies against the model's root.
+  void expect_proofs(const Snapshot& snapshot, const ChainGenerator& chain) {
+    for (uint8_t i = 1; i <= kUsers + 3; ++i) {
+      auto proof = snapshot.prove(address(i));
+      ASSERT_TRUE(proof.is_ok()) << proof.status().to_string();
+      EXPECT_EQ(proof->state_root, chain.model().state_root());
+      EXPECT_TRUE(proof->verify(address(i))) << "user " << int{i};
+    }
+  }
+
+  // Raw access to the store's LMDB environment (the store must be closed).
+  template <class Edit>
+  void edit_raw(Edit edit) {
+    auto env = lmdb::Env::open(dir_, lmdb::EnvOptions{});
+    ASSERT_TRUE(env.is_ok()) << env.status().to_string();
+    auto txn = lmdb::Txn::begin(*env, false);
+    ASSERT_TRUE(txn.is_ok());
+    edit(*txn);
+    ASSERT_TRUE(txn->commit().is_ok());
+  }
+};
+
+// TreeCache alone over an LMDB environment: which layer a reader of each height gets.
+TEST(TreeCacheLayers, EachCommittedHeightHasItsLayerUntilAFlushRetiresIt) {
+  const std::string dir = testutil::make_temp_dir("phalanx-tree-cache");
+  {
+    auto env = lmdb::Env::open(dir, lmdb::EnvOptions{});
+    ASSERT_TRUE(env.is_ok());
+    TreeDatabases databases;
+    {
+      auto txn = lmdb::Txn::begin(*env, false);
+      ASSERT_TRUE(txn.is_ok());
+      databases.tree = *lmdb::open_database(*txn, "tree", true);
+      databases.pending = *lmdb::open_database(*txn, "pending", true);
+      databases.meta = *lmdb::open_database(*txn, "meta", true);
+      ASSERT_TRUE(txn->commit().is_ok());
+    }
+    TreeCache cache(databases, TreeCacheOptions{3, uint64_t{1} << 30});
+    MemoryNodeStore model;
+    for (uint64_t height = 1; height <= 5; ++height) {  // flushes at height 3
+      std::vector<TreeUpdate> updates;
+      for (uint8_t i = 0; i < 4; ++i) {
+        Hash key{}, value{};
+        key[0] = static_cast<uint8_t>(16 * i + height);
+        value[0] = static_cast<uint8_t>(height);
+        updates.push_back({key, value});
+      }
+      auto txn = lmdb::Txn::begin(*env, false);
+      ASSERT_TRUE(txn.is_ok());
+      auto root = cache.apply(*txn, updates);
+      ASSERT_TRUE(root.is_ok());
+      EXPECT_EQ(*root, *StateTree(model).apply(updates));
+      ASSERT_TRUE(cache.finish(*txn, height).is_ok());
+      ASSERT_TRUE(txn->commit().is_ok());
+      cache.committed(height);
+      for (uint64_t h = 1; h <= height; ++h) {
+        auto layer = cache.layer_at(h);
+        const bool retired = height >= 3 && h < 3;
+        EXPECT_EQ(layer == nullptr, retired) << "layer " << h << " after commit " << height;
+        if (layer != nullptr) {
+          EXPECT_EQ(layer->height, h);
+        }
+      }
+    }
+    EXPECT_EQ(cache.layer_at(4)->parent->height, 3u);
+    EXPECT_EQ(cache.layer_at(3)->parent, nullptr);  // flushed: below it is LMDB
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(TreeCacheTest, FlushesEveryFewCommitsAndRootsStayRight) {
+  auto store = open_store();
+  ChainGenerator chain(genesis_, 11);
+  EXPECT_EQ(store->tree_cache().commits_since_flush(), 0u);
+  ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 2));
+  EXPECT_EQ(store->tree_cache().commits_since_flush(), 2u);
+  EXPECT_GT(store->tree_cache().dirty_nodes(), 0u);
+  ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 2));  // the 4th commit flushes
+  EXPECT_EQ(store->tree_cache().commits_since_flush(), 0u);
+  EXPECT_EQ(store->tree_cache().dirty_nodes(), 0u);
+  ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 7));
+  EXPECT_EQ(store->tree_cache().commits_since_flush(), 3u);
+  EXPECT_TRUE(store->check_consistency().is_ok());
+  ASSERT_NO_FATAL_FAILURE(expect_proofs(*store->snapshot(), chain));
+}
+
+TEST_F(TreeCacheTest, ReopeningReplaysThePendingUpdates) {
+  ChainGenerator chain(genesis_, 12);
+  {
+    auto store = open_store();
+    ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 6));  // flushed at 4, pending 5 and 6
+    ASSERT_EQ(store->tree_cache().commits_since_flush(), 2u);
+  }
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->tree_cache().commits_since_flush(), 0u);  // replayed and flushed
+  EXPECT_TRUE(store->check_consistency().is_ok());
+  ASSERT_NO_FATAL_FAILURE(expect_proofs(*store->snapshot(), chain));
+  ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 5));
+  EXPECT_TRUE(store->check_consistency().is_ok());
+}
+
+TEST_F(TreeCacheTest, PendingUpdatesThatDoNotReproduceTheRootRefuseToOpen) {
+  ChainGenerator chain(genesis_, 13);
+  {
+    auto store = open_store();
+    ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 5));
+  }
+  ASSERT_NO_FATAL_FAILURE(edit_raw([&](const lmdb::Txn& txn) {
+    auto pending = lmdb::open_database(txn, "tree_pending", false);
+    ASSERT_TRUE(pending.is_ok());
+    auto record = lmdb::get(txn, *pending, lmdb::u64_key(5));
+    ASSERT_TRUE(record.is_ok() && record->has_value());
+    Bytes changed((*record)->begin(), (*record)->end());
+    changed.back() ^= 1;  // the last update's value hash
+    ASSERT_TRUE(lmdb::put(txn, *pending, lmdb::u64_key(5), changed).is_ok());
+  }));
+  auto store = Store::open(dir_, genesis_, options_);
+  ASSERT_FALSE(store.is_ok());
+  EXPECT_NE(store.status().message().find("does not match its stored state root"),
+            std::string::npos)
+      << store.status().message();
+}
+
+TEST_F(TreeCacheTest, AMalformedPendingRecordIsAClearError) {
+  ChainGenerator chain(genesis_, 14);
+  {
+    auto store = open_store();
+    ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 5));
+  }
+  ASSERT_NO_FATAL_FAILURE(edit_raw([&](const lmdb::Txn& txn) {
+    auto pending = lmdb::open_database(txn, "tree_pending", false);
+    ASSERT_TRUE(pending.is_ok());
+    const Bytes truncated(64, 7);  // not a whole update
+    ASSERT_TRUE(lmdb::put(txn, *pending, lmdb::u64_key(5), truncated).is_ok());
+  }));
+  auto store = Store::open(dir_, genesis_, options_);
+  ASSERT_FALSE(store.is_ok());
+  EXPECT_NE(store.status().message().find("corrupt tree pending record 5"), std::string::npos)
+      << store.status().message();
+}
+
+TEST_F(TreeCacheTest, ASnapshotKeepsItsTreeAcrossFlushes) {
+  auto store = open_store();
+  ChainGenerator chain(genesis_, 15);
+  ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 2));
+  auto old_snapshot = store->snapshot();
+  ASSERT_TRUE(old_snapshot.is_ok());
+  const ChainGenerator at_two = chain;
+  ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 9));  // two flushes since
+  ASSERT_NO_FATAL_FAILURE(expect_proofs(*old_snapshot, at_two));
+  ASSERT_NO_FATAL_FAILURE(expect_proofs(*store->snapshot(), chain));
+}
+
+TEST_F(TreeCacheTest, AFailedCommitLeavesNoTraceInTheCache) {
+  auto store = open_store();
+  ChainGenerator chain(genesis_, 16);
+  ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 1));
+  // A valid next block paying an address the chain never touches (so its tree writes are
+  // not all overwritten by the chain's next block), then one that does not extend it.
+  Block block;
+  block.header.chain_id = kChain;
+  block.header.height = chain.height() + 1;
+  block.header.prev_hash = chain.tip_hash();
+  block.header.timestamp_ms = 1764000000000 + block.header.height;
+  const uint64_t nonce = (*chain.model().account(address(1))).value_or(Account{}).nonce;
+  block.transactions = {make_transfer(key(1), kChain, address(50), 5, 1, nonce)};
+  block.header.tx_count = 1;
+  block.header.tx_root = merkle_root(transaction_hashes(block));
+  const std::vector<CertifiedBlock> blocks = {{block, certificate_for(block.header.height)},
+                                              {block, certificate_for(block.header.height)}};
+  auto failed = store->commit_blocks(blocks);
+  ASSERT_FALSE(failed.is_ok());
+  EXPECT_NE(failed.status().message().find("does not extend"), std::string::npos)
+      << failed.status().message();
+  EXPECT_EQ(store->tree_cache().commits_since_flush(), 1u);
+  // The first block's tree writes were discarded with its transaction.
+  ASSERT_NO_FATAL_FAILURE(expect_proofs(*store->snapshot(), chain));
+  ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 6));
+  EXPECT_TRUE(store->check_consistency().is_ok());
+}
+
+TEST_F(TreeCacheTest, ReadersProveWhileTheWriterFlushes) {
+  options_.tree_cache.flush_commits = 2;
+  auto store = open_store();
+  ChainGenerator chain(genesis_, 17);
+  std::vector<Address> addresses;  // computed here: key() is not thread-safe
+  for (uint8_t i = 1; i <= kUsers + 3; ++i) addresses.push_back(address(i));
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> proofs{0};
+  std::atomic<bool> reader_ok{true};
+  std::thread reader([&] {
+    while (!done.load() && reader_ok.load()) {
+      auto snapshot = store->snapshot();
+      if (!snapshot) {
+        reader_ok = false;
+        break;
+      }
+      auto root = snapshot->state_root(snapshot->height());
+      for (const Address& who : addresses) {
+        auto proof = snapshot->prove(who);
+        if (!proof || !proof->verify(who) || !root || proof->state_root != **root) {
+          reader_ok = false;
+        }
+      }
+      proofs.fetch_add(1);
+    }
+  });
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 1, 4));
+  }
+  while (proofs.load() < 3 && reader_ok.load()) std::this_thread::yield();
+  done = true;
+  reader.join();
+  EXPECT_TRUE(reader_ok.load());
+}
+
+TEST_F(TreeCacheTest, AStoreWithTheTreeWrittenInPlaceIsUpgraded) {
+  options_.tree_cache.flush_commits = 1;  // every commit writes the tree, as format 1 did
+  ChainGenerator chain(genesis_, 18);
+  {
+    auto store = open_store();
+    ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 3));
+  }
+  ASSERT_NO_FATAL_FAILURE(edit_raw([&](const lmdb::Txn& txn) {  // what format 1 left
+    auto meta = lmdb::open_database(txn, "meta", false);
+    ASSERT_TRUE(meta.is_ok());
+    ASSERT_TRUE(lmdb::erase(txn, *meta, as_span(std::string_view("tree_height"))).is_ok());
+    ASSERT_TRUE(lmdb::put(txn, *meta, as_span(records::kFormat), records::encode_u64(1)).is_ok());
+  }));
+  options_.tree_cache.flush_commits = 4;
+  {
+    auto store = open_store();
+    ASSERT_NE(store, nullptr);
+    EXPECT_TRUE(store->check_consistency().is_ok());
+    ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 2));  // pending, not flushed
+  }
+  {
+    auto store = open_store();
+    ASSERT_NE(store, nullptr);
+    EXPECT_TRUE(store->check_consistency().is_ok());
+    ASSERT_NO_FATAL_FAILURE(expect_proofs(*store->snapshot(), chain));
+  }
+  ASSERT_NO_FATAL_FAILURE(edit_raw([&](const lmdb::Txn& txn) {
+    auto meta = lmdb::open_database(txn, "meta", false);
+    ASSERT_TRUE(meta.is_ok());
+    EXPECT_EQ(*records::meta_u64(txn, *meta, records::kFormat), records::kFormatVersion);
+  }));
+}
+
+}  // namespace
+}  // namespace phalanx::ledger
