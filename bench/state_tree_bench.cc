@@ -2,9 +2,13 @@
 //
 // For a small and a large tree (default 1k and 1M accounts) stored in LMDB, it times
 // batches of `--batch` random account updates (default 500, about one full block), each in
-// its own write transaction, exactly as the store commits a block: read the touched nodes,
-// rewrite each once, commit. It reports the median and p90 per batch and the large/small
-// ratio (target: <= 2x).
+// its own write transaction, as the store commits a block. Two ways of storing the tree:
+//   write-back  the store's way (ledger/tree_cache.h): nodes stay in memory, each commit
+//               writes its updates to tree_pending, and every `--flush-commits` commits
+//               (default 64, the store's default) one commit writes all dirty nodes;
+//   in-place    every commit rewrites each node it touched (the store before format 2).
+// It reports the mean per batch (which spreads the flushes over the commits between them),
+// the median, p90 and max, and the large/small ratio of the means (issue #2's target: <= 2x).
 //
 // Two durability modes are measured on the same trees:
 //   durable  the store's mode: every commit fsyncs before returning;
@@ -15,14 +19,14 @@
 // option the store does not take: it would expose the map to stray writes.
 // Besides wall time it prints the thread's CPU time per batch, which a busy host disturbs less.
 //
-// What to expect (issue #2's "<= 2x" target is open): 500 random updates saturate a 1k tree
-// (~270 of its nodes rewritten) but touch ~1300 nodes of a 1M tree (sum over levels of
-// min(16^level, 500)), so node writes alone differ ~5x, before the 1M tree's nodes are cold
-// in a 134 MiB file. Measured 2026-11-27 (loaded host): 317 vs 1548 nodes per batch, CPU
-// 0.84 vs 23.3 ms. Per update the path cost is the depth: log16(1M)/log16(1k) = 2.
+// Why in-place cannot meet 2x: 500 random updates saturate a 1k tree (~270 of its nodes
+// rewritten) but touch ~1300 nodes of a 1M tree (sum over levels of min(16^level, 500)), and
+// LMDB copies a 4 KiB page per node it rewrites. Write-back rewrites each dirty node once per
+// flush, and a flush's nodes share pages. Per update the path cost is the depth:
+// log16(1M)/log16(1k) = 2. Figures: docs/performance.md (session 5).
 //
 // Usage: phalanx-state-bench [--small N] [--large N] [--batch N] [--rounds N] [--dir DIR]
-//                            [--writemap]
+//                            [--flush-commits N] [--writemap]
 #include <lmdb.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -39,6 +43,7 @@
 #include "crypto/file_io.h"
 #include "ledger/lmdb.h"
 #include "ledger/state_tree.h"
+#include "ledger/tree_cache.h"
 #include "tests/testutil/rng.h"
 
 namespace phalanx::ledger {
@@ -50,7 +55,8 @@ struct Options {
   uint64_t small = 1000;
   uint64_t large = 1000000;
   uint64_t batch = 500;
-  uint64_t rounds = 40;
+  uint64_t rounds = 128;  // two flushes of the write-back cache at its default interval
+  uint64_t flush_commits = TreeCacheOptions{}.flush_commits;
   bool write_map = false;
   std::string dir;
 };
@@ -63,6 +69,9 @@ using testutil::Rng;
 }
 
 struct Timing {
+  double mean_ms = 0;  // flushes included: the cost per batch in the long run
+  double max_ms = 0;
+  double cpu_mean_ms = 0;
   double median_ms = 0;
   double p90_ms = 0;
   double cpu_median_ms = 0;  // this thread's CPU time: steadier than wall time on a busy host
@@ -120,22 +129,36 @@ struct BatchTime {
   double cpu_ms = 0;
 };
 
+// Where a batch's tree writes go: straight into LMDB (in-place), or through the write-back
+// cache, which needs a height per commit.
+struct TreeWriter {
+  TreeCache* cache = nullptr;  // nullptr: in-place
+  uint64_t height = 0;
+};
+
 // One batch in one write transaction, timed.
 BatchTime timed_batch(const lmdb::Env& env, MDB_dbi dbi, std::vector<TreeUpdate> updates,
-                      uint64_t* nodes_written = nullptr) {
+                      TreeWriter* writer, uint64_t* nodes_written = nullptr) {
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = thread_cpu_ms();
   std::sort(updates.begin(), updates.end(), by_key);
   auto txn = lmdb::Txn::begin(env, false);
   if (!txn) die("begin", txn.status());
-  lmdb::NodeStoreTxn txn_nodes(*txn, dbi);
-  CountingNodeStore nodes(txn_nodes);
-  StateTree tree(nodes);
-  auto root = tree.apply(updates);
-  if (!root) die("apply", root.status());
+  if (writer->cache == nullptr) {
+    lmdb::NodeStoreTxn txn_nodes(*txn, dbi);
+    CountingNodeStore nodes(txn_nodes);
+    auto root = StateTree(nodes).apply(updates);
+    if (!root) die("apply", root.status());
+    if (nodes_written != nullptr) *nodes_written += nodes.writes;
+  } else {
+    auto root = writer->cache->apply(*txn, updates);
+    if (!root) die("apply", root.status());
+    Status status = writer->cache->finish(*txn, ++writer->height);
+    if (!status) die("finish", status);
+  }
   Status status = txn->commit();
   if (!status) die("commit", status);
-  if (nodes_written != nullptr) *nodes_written += nodes.writes;
+  if (writer->cache != nullptr) writer->cache->committed(writer->height);
   return {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(),
       thread_cpu_ms() - cpu_start};
@@ -143,8 +166,9 @@ BatchTime timed_batch(const lmdb::Env& env, MDB_dbi dbi, std::vector<TreeUpdate>
 
 struct TreeUnderTest {
   lmdb::Env env;
-  MDB_dbi dbi = 0;
+  TreeDatabases databases;
   std::vector<Hash> keys;
+  uint64_t height = 0;  // of the write-back cache's commits, rising across runs
 };
 
 TreeUnderTest populate(const std::string& dir, uint64_t accounts, bool write_map, Rng& rng) {
@@ -154,13 +178,18 @@ TreeUnderTest populate(const std::string& dir, uint64_t accounts, bool write_map
   if (write_map) env_options.extra_flags |= MDB_WRITEMAP;
   auto env = lmdb::Env::open(dir, env_options);
   if (!env) die("open " + dir, env.status());
-  TreeUnderTest tree{std::move(env).value(), 0, {}};
+  TreeUnderTest tree{std::move(env).value(), {}, {}};
   {
     auto txn = lmdb::Txn::begin(tree.env, false);
     if (!txn) die("begin", txn.status());
-    auto dbi = lmdb::open_database(*txn, "tree", true);
-    if (!dbi) die("dbi", dbi.status());
-    tree.dbi = *dbi;
+    const std::pair<const char*, MDB_dbi*> all[] = {{"tree", &tree.databases.tree},
+                                                    {"tree_pending", &tree.databases.pending},
+                                                    {"meta", &tree.databases.meta}};
+    for (const auto& [name, dbi] : all) {
+      auto opened = lmdb::open_database(*txn, name, true);
+      if (!opened) die("dbi", opened.status());
+      *dbi = *opened;
+    }
     Status status = txn->commit();
     if (!status) die("commit", status);
   }
@@ -168,9 +197,11 @@ TreeUnderTest populate(const std::string& dir, uint64_t accounts, bool write_map
   all.reserve(accounts);
   for (uint64_t i = 0; i < accounts; ++i) all.push_back({rng.hash(), rng.hash()});
   std::sort(all.begin(), all.end(), by_key);
+  TreeWriter in_place;
   for (size_t first = 0; first < all.size(); first += kPopulateChunk) {
     const size_t count = std::min(kPopulateChunk, all.size() - first);
-    timed_batch(tree.env, tree.dbi, {all.begin() + first, all.begin() + first + count});
+    timed_batch(tree.env, tree.databases.tree, {all.begin() + first, all.begin() + first + count},
+                &in_place);
   }
   Status status = tree.env.sync();
   if (!status) die("sync", status);
@@ -178,7 +209,16 @@ TreeUnderTest populate(const std::string& dir, uint64_t accounts, bool write_map
   return tree;
 }
 
-Timing measure(TreeUnderTest& tree, const Options& options, bool durable, Rng& rng) {
+double mean(const std::vector<double>& values) {
+  double sum = 0;
+  for (double value : values) sum += value;
+  return values.empty() ? 0 : sum / static_cast<double>(values.size());
+}
+
+// `cache`: nullptr measures in-place writes. A write-back run ends with a flush, so the
+// next run starts from the same kind of tree.
+Timing measure(TreeUnderTest& tree, const Options& options, bool durable, TreeCache* cache,
+               Rng& rng) {
   const int rc = mdb_env_set_flags(tree.env.get(), MDB_NOSYNC, durable ? 0 : 1);
   if (rc != 0) die("mdb_env_set_flags", lmdb::error("mdb_env_set_flags", rc));
   std::vector<double> times;
@@ -186,6 +226,7 @@ Timing measure(TreeUnderTest& tree, const Options& options, bool durable, Rng& r
   uint64_t nodes_written = 0;
   const uint64_t bytes_before = bytes_written();
   const uint64_t warmup = 3;
+  TreeWriter writer{cache, tree.height};
   for (uint64_t round = 0; round < options.rounds + warmup; ++round) {
     std::vector<TreeUpdate> updates;
     std::vector<bool> used(tree.keys.size(), false);
@@ -195,18 +236,33 @@ Timing measure(TreeUnderTest& tree, const Options& options, bool durable, Rng& r
       used[index] = true;
       updates.push_back({tree.keys[index], rng.hash()});
     }
-    const BatchTime time = timed_batch(tree.env, tree.dbi, std::move(updates), &nodes_written);
+    const BatchTime time =
+        timed_batch(tree.env, tree.databases.tree, std::move(updates), &writer, &nodes_written);
     if (round >= warmup) {
       times.push_back(time.wall_ms);
       cpu_times.push_back(time.cpu_ms);
     }
   }
+  const uint64_t bytes_after = bytes_written();
+  if (cache != nullptr) {  // the rest of this run's dirty nodes, outside the timing
+    while (cache->commits_since_flush() != 0) {
+      timed_batch(tree.env, tree.databases.tree, {}, &writer);
+    }
+  }
+  tree.height = writer.height;
   const double batches = static_cast<double>(options.rounds + warmup);
+  Timing timing;
+  timing.mean_ms = mean(times);
+  timing.cpu_mean_ms = mean(cpu_times);
   std::sort(times.begin(), times.end());
   std::sort(cpu_times.begin(), cpu_times.end());
-  return {times[times.size() / 2], times[times.size() * 9 / 10], cpu_times[cpu_times.size() / 2],
-          static_cast<double>(nodes_written) / batches,
-          static_cast<double>(bytes_written() - bytes_before) / 1024.0 / batches};
+  timing.max_ms = times.back();
+  timing.median_ms = times[times.size() / 2];
+  timing.p90_ms = times[times.size() * 9 / 10];
+  timing.cpu_median_ms = cpu_times[cpu_times.size() / 2];
+  timing.nodes_written = static_cast<double>(nodes_written) / batches;
+  timing.kib_written = static_cast<double>(bytes_after - bytes_before) / 1024.0 / batches;
+  return timing;
 }
 
 bool parse_u64(const char* text, uint64_t* out) {
@@ -228,7 +284,14 @@ int parse_options(int argc, char** argv, Options* options) {
     if (flag == "--help") {
       std::printf(
           "usage: phalanx-state-bench [--small N] [--large N] [--batch N] [--rounds N]"
-          " [--dir DIR] [--writemap]\n");
+          " [--dir DIR] [--flush-commits N] [--writemap]\n"
+          "  --small N          accounts in the small tree (default 1000)\n"
+          "  --large N          accounts in the large tree (default 1000000)\n"
+          "  --batch N          random account updates per commit (default 500)\n"
+          "  --rounds N         measured commits per tree and mode (default 128)\n"
+          "  --flush-commits N  the write-back cache's flush interval (default 64)\n"
+          "  --dir DIR          where the trees are built (default: a fresh temp dir)\n"
+          "  --writemap         open LMDB with MDB_WRITEMAP (the store never does)\n");
       return 0;
     }
     if (i + 1 >= argc) {
@@ -245,6 +308,8 @@ int parse_options(int argc, char** argv, Options* options) {
       ok = parse_u64(value, &options->batch);
     } else if (flag == "--rounds") {
       ok = parse_u64(value, &options->rounds);
+    } else if (flag == "--flush-commits") {
+      ok = parse_u64(value, &options->flush_commits);
     } else if (flag == "--dir") {
       options->dir = value;
     } else {
@@ -258,20 +323,25 @@ int parse_options(int argc, char** argv, Options* options) {
   return -1;
 }
 
-void print_results(const Options& options, const Timing (&results)[2][2]) {
-  std::printf("\n%llu-account batches, %llu rounds each (ms per batch incl. commit)\n",
-              static_cast<unsigned long long>(options.batch),
-              static_cast<unsigned long long>(options.rounds));
-  std::printf("%-8s %12s %12s %12s %12s %7s %10s %10s %7s\n", "mode", "small median", "small p90",
-              "large median", "large p90", "ratio", "small cpu", "large cpu", "ratio");
-  const char* modes[2] = {"durable", "nosync"};
-  for (int m = 0; m < 2; ++m) {
+constexpr const char* kModes[4] = {"write-back durable", "write-back nosync", "in-place durable",
+                                   "in-place nosync"};
+
+void print_results(const Options& options, const Timing (&results)[2][4]) {
+  std::printf(
+      "\n%llu-account batches, %llu rounds each, write-back flush every %llu commits\n"
+      "(ms per batch incl. its commit; mean includes the flushes)\n",
+      static_cast<unsigned long long>(options.batch),
+      static_cast<unsigned long long>(options.rounds),
+      static_cast<unsigned long long>(options.flush_commits));
+  std::printf("%-19s %10s %9s %9s %10s %9s %9s %7s %9s %9s %7s\n", "mode", "small mean", "p90",
+              "max", "large mean", "p90", "max", "ratio", "cpu small", "cpu large", "ratio");
+  for (int m = 0; m < 4; ++m) {
     const Timing& small = results[0][m];
     const Timing& large = results[1][m];
-    std::printf("%-8s %12.2f %12.2f %12.2f %12.2f %6.2fx %10.2f %10.2f %6.2fx\n", modes[m],
-                small.median_ms, small.p90_ms, large.median_ms, large.p90_ms,
-                large.median_ms / small.median_ms, small.cpu_median_ms, large.cpu_median_ms,
-                large.cpu_median_ms / small.cpu_median_ms);
+    std::printf("%-19s %10.2f %9.2f %9.2f %10.2f %9.2f %9.2f %6.2fx %9.2f %9.2f %6.2fx\n",
+                kModes[m], small.mean_ms, small.p90_ms, small.max_ms, large.mean_ms, large.p90_ms,
+                large.max_ms, large.mean_ms / small.mean_ms, small.cpu_mean_ms, large.cpu_mean_ms,
+                large.cpu_mean_ms / small.cpu_mean_ms);
   }
 }
 
@@ -288,7 +358,7 @@ int run(int argc, char** argv) {
     options.dir = *dir;
   }
   Rng rng(1);
-  Timing results[2][2];  // [small|large][durable|nosync]
+  Timing results[2][4];  // [small|large][kModes]
   const uint64_t sizes[2] = {options.small, options.large};
   for (int s = 0; s < 2; ++s) {
     const std::string dir = options.dir + "/tree-" + std::to_string(sizes[s]);
@@ -299,10 +369,16 @@ int run(int argc, char** argv) {
     std::printf("tree of %llu accounts: populated in %.1f s, %.1f MiB on disk\n",
                 static_cast<unsigned long long>(sizes[s]), setup_s,
                 allocated_mib(dir + "/data.mdb"));
-    results[s][0] = measure(tree, options, true, rng);
-    results[s][1] = measure(tree, options, false, rng);
-    std::printf("  per batch: %.0f nodes written, %.0f KiB handed to the kernel\n",
-                results[s][1].nodes_written, results[s][1].kib_written);
+    TreeCache cache(tree.databases, TreeCacheOptions{options.flush_commits});  // store default bytes
+    for (int m = 0; m < 4; ++m) {
+      std::printf("  measuring %s...\n", kModes[m]);
+      std::fflush(stdout);
+      results[s][m] = measure(tree, options, m % 2 == 0, m < 2 ? &cache : nullptr, rng);
+    }
+    std::printf(
+        "  per batch: %.0f KiB handed to the kernel write-back (nosync), %.0f in-place;"
+        " in-place writes %.0f nodes\n",
+        results[s][1].kib_written, results[s][3].kib_written, results[s][3].nodes_written);
   }
   print_results(options, results);
   if (own_dir) std::filesystem::remove_all(options.dir);
