@@ -20,15 +20,16 @@ std::string quote_body(const std::string& body) {
   return body.size() > kQuotedBodyCharsMax ? text + "..." : text;
 }
 
-std::string transport_error(const std::string& url, httplib::Error error) {
+std::string transport_error(const std::string& url, httplib::Error error, size_t reply_bytes_max,
+                            const std::string& unreachable_hint) {
   switch (error) {
     case httplib::Error::Connection:
     case httplib::Error::ConnectionTimeout:
       return "cannot reach the node at " + url + " (" + httplib::to_string(error) +
-             "); is phalanxd running there? Set --rpc URL or PHALANX_RPC";
+             "); is phalanxd running there?" + unreachable_hint;
     case httplib::Error::Canceled:
-      return "the node at " + url + " sent a reply larger than " +
-             std::to_string(kRpcReplyBytesMax) + " bytes";
+      return "the node at " + url + " sent a reply larger than " + std::to_string(reply_bytes_max) +
+             " bytes";
     default:
       return "request to the node at " + url + " failed: " + httplib::to_string(error);
   }
@@ -105,35 +106,41 @@ Result<RpcEndpoint> parse_rpc_url(const std::string& url) {
   return endpoint;
 }
 
-RpcClient::RpcClient(std::string url, const RpcEndpoint& endpoint, RpcTimeouts timeouts)
+RpcTransport::RpcTransport(std::string url, const RpcEndpoint& endpoint, RpcTimeouts timeouts,
+                           size_t reply_bytes_max, std::string unreachable_hint)
     : url_(std::move(url)),
       path_(endpoint.path),
+      reply_bytes_max_(reply_bytes_max),
+      unreachable_hint_(std::move(unreachable_hint)),
       client_(std::make_unique<httplib::Client>(endpoint.scheme + "://" + endpoint.host_port)) {
   client_->set_connection_timeout(std::chrono::milliseconds(timeouts.connect_ms));
   client_->set_read_timeout(std::chrono::milliseconds(timeouts.read_ms));
   client_->set_write_timeout(std::chrono::milliseconds(timeouts.read_ms));
-  client_->set_keep_alive(true);  // --wait polls over one connection
+  client_->set_keep_alive(true);  // the wallet's --wait polls, the benchmark's batches
   // httplib writes headers and body separately; on a reused connection Nagle's algorithm
   // would hold the body until the node's delayed ACK (up to 200 ms per call).
   client_->set_tcp_nodelay(true);
 }
 
-RpcClient::~RpcClient() = default;
+RpcTransport::~RpcTransport() = default;
 
-Result<std::string> RpcClient::post(const std::string& body) {
+Result<std::string> RpcTransport::post(const std::string& body) {
   std::string reply;
   httplib::Request request;
   request.method = "POST";
   request.path = path_;
   request.body = body;
   request.set_header("Content-Type", "application/json");
-  request.content_receiver = [&reply](const char* data, size_t size, uint64_t, uint64_t) {
-    if (reply.size() + size > kRpcReplyBytesMax) return false;
+  request.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {
+    if (reply.size() + size > reply_bytes_max_) return false;
     reply.append(data, size);
     return true;
   };
   httplib::Result result = client_->send(request);
-  if (!result) return Status::error(transport_error(url_, result.error()));
+  if (!result) {
+    return Status::error(
+        transport_error(url_, result.error(), reply_bytes_max_, unreachable_hint_));
+  }
   if (result->status != 200 && reply.find("\"jsonrpc\"") == std::string::npos) {
     return Status::error("the node at " + url_ + " answered HTTP " +
                          std::to_string(result->status) + ": " + quote_body(reply));
@@ -141,15 +148,21 @@ Result<std::string> RpcClient::post(const std::string& body) {
   return reply;
 }
 
+RpcClient::RpcClient(std::string url, const RpcEndpoint& endpoint, RpcTimeouts timeouts)
+    : transport_(std::move(url), endpoint, timeouts, kRpcReplyBytesMax,
+                 " Set --rpc URL or PHALANX_RPC") {}
+
+RpcClient::~RpcClient() = default;
+
 Result<RpcReply> RpcClient::call(const std::string& method, const json& params) {
   PHALANX_ASSERT(params.is_array());
   const int64_t id = next_id_++;
   const json request = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
-  auto body = post(request.dump());
+  auto body = transport_.post(request.dump());
   if (!body) return body.status();
   auto reply = parse_reply(*body, id);
   if (!reply) {
-    return Status::error("bad reply from the node at " + url_ + " to " + method + ": " +
+    return Status::error("bad reply from the node at " + url() + " to " + method + ": " +
                          reply.message());
   }
   return reply;

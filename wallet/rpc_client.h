@@ -48,6 +48,32 @@ struct RpcTimeouts {
   int read_ms = 10000;
 };
 
+// One keep-alive HTTP connection that POSTs JSON bodies to a node's RPC URL and reads a
+// reply of at most `reply_bytes_max` bytes (larger ones are cut off and refused). The
+// transport under RpcClient and under the benchmark's batch client (bench/load/rpc.h).
+class RpcTransport {
+ public:
+  // REQUIRES: endpoint came from parse_rpc_url(url). `unreachable_hint` ends the error when
+  // the node cannot be reached (how to point the caller elsewhere).
+  RpcTransport(std::string url, const RpcEndpoint& endpoint, RpcTimeouts timeouts,
+               size_t reply_bytes_max, std::string unreachable_hint = "");
+  ~RpcTransport();
+  RpcTransport(const RpcTransport&) = delete;
+  RpcTransport& operator=(const RpcTransport&) = delete;
+
+  // The reply body; an error for transport failures and for non-200 answers that are not
+  // JSON-RPC (a JSON-RPC error reply comes back as a body).
+  Result<std::string> post(const std::string& body);
+  const std::string& url() const { return url_; }
+
+ private:
+  std::string url_;
+  std::string path_;
+  size_t reply_bytes_max_;
+  std::string unreachable_hint_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
 class RpcClient {
  public:
   // REQUIRES: endpoint came from parse_rpc_url(url).
@@ -58,14 +84,10 @@ class RpcClient {
 
   // `params` is a JSON array (positional parameters).
   Result<RpcReply> call(const std::string& method, const nlohmann::json& params);
-  const std::string& url() const { return url_; }
+  const std::string& url() const { return transport_.url(); }
 
  private:
-  Result<std::string> post(const std::string& body);
-
-  std::string url_;
-  std::string path_;
-  std::unique_ptr<httplib::Client> client_;
+  RpcTransport transport_;
   int64_t next_id_ = 1;
 };
 

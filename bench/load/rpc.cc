@@ -1,7 +1,5 @@
 #include "bench/load/rpc.h"
 
-#include <httplib.h>
-
 namespace phalanx::bench {
 namespace {
 
@@ -26,48 +24,30 @@ Result<Reply> parse_one(const Json& object) {
 
 }  // namespace
 
-RpcConnection::RpcConnection(const std::string& url, int timeout_ms)
-    : url_(url), client_(std::make_unique<httplib::Client>(url)) {
-  client_->set_connection_timeout(std::chrono::milliseconds(timeout_ms));
-  client_->set_read_timeout(std::chrono::milliseconds(timeout_ms));
-  client_->set_write_timeout(std::chrono::milliseconds(timeout_ms));
-  client_->set_keep_alive(true);
-  // Headers and body go out in two writes; without this, Nagle holds the body until the
-  // node's delayed ACK (up to 40 ms per call on Linux).
-  client_->set_tcp_nodelay(true);
+namespace {
+
+wallet::RpcEndpoint endpoint_of(const std::string& url) {
+  auto endpoint = wallet::parse_rpc_url(url);
+  PHALANX_ASSERT_MSG(endpoint.is_ok(), "RPC URL not checked by load_testnet");
+  return *endpoint;
 }
+
+}  // namespace
+
+RpcConnection::RpcConnection(const std::string& url, int timeout_ms)
+    : transport_(url, endpoint_of(url), wallet::RpcTimeouts{timeout_ms, timeout_ms},
+                 kReplyBytesMax) {}
 
 RpcConnection::~RpcConnection() = default;
 
-Result<std::string> RpcConnection::post(const std::string& body) {
-  std::string reply;
-  httplib::Request request;
-  request.method = "POST";
-  request.path = "/";
-  request.body = body;
-  request.set_header("Content-Type", "application/json");
-  request.content_receiver = [&reply](const char* data, size_t size, uint64_t, uint64_t) {
-    if (reply.size() + size > kReplyBytesMax) return false;
-    reply.append(data, size);
-    return true;
-  };
-  httplib::Result result = client_->send(request);
-  if (!result) return Status::error(url_ + ": " + httplib::to_string(result.error()));
-  if (result->status != 200) {
-    return Status::error(url_ + " answered HTTP " + std::to_string(result->status) + ": " +
-                         reply.substr(0, 200));
-  }
-  return reply;
-}
-
 Result<Reply> RpcConnection::call(const std::string& method, Json params) {
   const Json request = {{"jsonrpc", "2.0"}, {"id", 0}, {"method", method}, {"params", params}};
-  auto body = post(request.dump());
+  auto body = transport_.post(request.dump());
   if (!body) return body.status();
   const Json reply = Json::parse(*body, nullptr, /*allow_exceptions=*/false);
-  if (reply.is_discarded()) return Status::error(url_ + ": " + method + ": the reply is not JSON");
+  if (reply.is_discarded()) return Status::error(url() + ": " + method + ": the reply is not JSON");
   auto parsed = parse_one(reply);
-  if (!parsed) return Status::error(url_ + ": " + method + ": " + parsed.message());
+  if (!parsed) return Status::error(url() + ": " + method + ": " + parsed.message());
   return parsed;
 }
 
@@ -83,11 +63,11 @@ Result<std::vector<Reply>> RpcConnection::batch(const std::vector<Call>& calls) 
 // Replies of a batch may come in any order (JSON-RPC 2.0 section 6): they are put back in
 // call order by id.
 Result<std::vector<Reply>> RpcConnection::batch_body(const std::string& body, size_t count) {
-  auto text = post(body);
+  auto text = transport_.post(body);
   if (!text) return text.status();
   const Json replies = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (replies.is_discarded() || !replies.is_array() || replies.size() != count) {
-    return Status::error(url_ + ": a batch of " + std::to_string(count) +
+    return Status::error(url() + ": a batch of " + std::to_string(count) +
                          " calls got a malformed reply: " + text->substr(0, 200));
   }
   std::vector<Reply> ordered(count);
@@ -96,10 +76,10 @@ Result<std::vector<Reply>> RpcConnection::batch_body(const std::string& body, si
     const Json id = object.value("id", Json());
     if (!id.is_number_unsigned() || id.get<uint64_t>() >= count || seen[id.get<uint64_t>()]) {
       return Status::error(
-          url_ + ": a batch reply has a missing or repeated id: " + object.dump().substr(0, 200));
+          url() + ": a batch reply has a missing or repeated id: " + object.dump().substr(0, 200));
     }
     auto reply = parse_one(object);
-    if (!reply) return Status::error(url_ + ": " + reply.message());
+    if (!reply) return Status::error(url() + ": " + reply.message());
     seen[id.get<uint64_t>()] = 1;
     ordered[id.get<uint64_t>()] = std::move(*reply);
   }

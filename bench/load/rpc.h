@@ -1,7 +1,7 @@
-// A JSON-RPC 2.0 client for the benchmark: one keep-alive HTTP connection to one node
-// (cpp-httplib), single calls and batches. Transport failures and malformed replies are a
-// Status; an error the node returned for one call is data (Reply::error_code).
-// Thread-safety: one RpcConnection per thread.
+// A JSON-RPC 2.0 client for the benchmark: one keep-alive HTTP connection to one node (the
+// wallet's RpcTransport, wallet/rpc_client.h), single calls and batches. Transport failures and
+// malformed replies are a Status; an error the node returned for one call is data
+// (Reply::error_code). Thread-safety: one RpcConnection per thread.
 #pragma once
 
 #include <cstdint>
@@ -11,10 +11,7 @@
 #include <vector>
 
 #include "crypto/status.h"
-
-namespace httplib {
-class Client;
-}
+#include "wallet/rpc_client.h"
 
 namespace phalanx::bench {
 
@@ -37,7 +34,8 @@ struct Call {
 
 class RpcConnection {
  public:
-  // url: "http://HOST:PORT" (testnet.json's "rpc").
+  // url: "http://HOST:PORT" (testnet.json's "rpc", checked by load_testnet).
+  // REQUIRES: wallet::parse_rpc_url(url) succeeds.
   explicit RpcConnection(const std::string& url, int timeout_ms = 10000);
   ~RpcConnection();
   RpcConnection(const RpcConnection&) = delete;
@@ -48,13 +46,10 @@ class RpcConnection {
   Result<std::vector<Reply>> batch(const std::vector<Call>& calls);
   // Sends a prepared batch body (a JSON array of `count` calls with ids 0..count-1).
   Result<std::vector<Reply>> batch_body(const std::string& body, size_t count);
-  const std::string& url() const { return url_; }
+  const std::string& url() const { return transport_.url(); }
 
  private:
-  Result<std::string> post(const std::string& body);
-
-  std::string url_;
-  std::unique_ptr<httplib::Client> client_;
+  wallet::RpcTransport transport_;
 };
 
 }  // namespace phalanx::bench

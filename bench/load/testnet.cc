@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/file_io.h"
+#include "wallet/rpc_client.h"
 
 namespace phalanx::bench {
 namespace {
@@ -20,7 +21,7 @@ Result<TestnetNode> parse_node(const nlohmann::json& node) {
   parsed.id = node["id"].get<uint32_t>();
   parsed.rpc = node["rpc"].get<std::string>();
   parsed.pid = static_cast<pid_t>(node["pid"].get<int64_t>());
-  if (!parsed.rpc.starts_with("http://")) {
+  if (auto url = wallet::parse_rpc_url(parsed.rpc); !url || url->scheme != "http") {
     return Status::error("node " + std::to_string(parsed.id) + ": rpc '" + parsed.rpc +
                          "' is not an http:// URL");
   }
