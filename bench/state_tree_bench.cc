@@ -94,7 +94,7 @@ uint64_t bytes_written() {
 class CountingNodeStore final : public NodeStore {
  public:
   explicit CountingNodeStore(NodeStore& inner) : inner_(inner) {}
-  Result<std::optional<Bytes>> get(ByteSpan key) const override { return inner_.get(key); }
+  Result<std::optional<ByteSpan>> view(ByteSpan key) const override { return inner_.view(key); }
   Status put(ByteSpan key, ByteSpan value) override {
     ++writes;
     return inner_.put(key, value);
@@ -369,7 +369,8 @@ int run(int argc, char** argv) {
     std::printf("tree of %llu accounts: populated in %.1f s, %.1f MiB on disk\n",
                 static_cast<unsigned long long>(sizes[s]), setup_s,
                 allocated_mib(dir + "/data.mdb"));
-    TreeCache cache(tree.databases, TreeCacheOptions{options.flush_commits});  // store default bytes
+    TreeCache cache(tree.databases,
+                    TreeCacheOptions{options.flush_commits});  // store default bytes
     for (int m = 0; m < 4; ++m) {
       std::printf("  measuring %s...\n", kModes[m]);
       std::fflush(stdout);

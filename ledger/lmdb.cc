@@ -180,11 +180,8 @@ std::array<uint8_t, 8> u64_key(uint64_t value) {
   return out;
 }
 
-Result<std::optional<Bytes>> NodeStoreTxn::get(ByteSpan key) const {
-  auto view = lmdb::get(txn_, dbi_, key);
-  if (!view) return view.status();
-  if (!view->has_value()) return std::optional<Bytes>();
-  return std::optional<Bytes>(Bytes((*view)->begin(), (*view)->end()));
+Result<std::optional<ByteSpan>> NodeStoreTxn::view(ByteSpan key) const {
+  return lmdb::get(txn_, dbi_, key);
 }
 
 Status NodeStoreTxn::put(ByteSpan key, ByteSpan value) { return lmdb::put(txn_, dbi_, key, value); }

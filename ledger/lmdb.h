@@ -94,7 +94,7 @@ std::array<uint8_t, 8> u64_key(uint64_t value);
 class NodeStoreTxn final : public NodeStore {
  public:
   NodeStoreTxn(const Txn& txn, MDB_dbi dbi) : txn_(txn), dbi_(dbi) {}
-  Result<std::optional<Bytes>> get(ByteSpan key) const override;
+  Result<std::optional<ByteSpan>> view(ByteSpan key) const override;
   Status put(ByteSpan key, ByteSpan value) override;
   Status erase(ByteSpan key) override;
 

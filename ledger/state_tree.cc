@@ -37,10 +37,17 @@ namespace {
 std::string key_string(ByteSpan key) { return std::string(key.begin(), key.end()); }
 }  // namespace
 
-Result<std::optional<Bytes>> MemoryNodeStore::get(ByteSpan key) const {
+Result<std::optional<Bytes>> NodeReader::get(ByteSpan key) const {
+  auto record = view(key);
+  if (!record) return record.status();
+  if (!record->has_value()) return std::optional<Bytes>();
+  return std::optional<Bytes>(Bytes((*record)->begin(), (*record)->end()));
+}
+
+Result<std::optional<ByteSpan>> MemoryNodeStore::view(ByteSpan key) const {
   auto it = nodes_.find(key_string(key));
-  if (it == nodes_.end()) return std::optional<Bytes>();
-  return std::optional<Bytes>(it->second);
+  if (it == nodes_.end()) return std::optional<ByteSpan>();
+  return std::optional<ByteSpan>(it->second);
 }
 
 Status MemoryNodeStore::put(ByteSpan key, ByteSpan value) {
@@ -57,7 +64,7 @@ Status MemoryNodeStore::erase(ByteSpan key) {
 
 Result<std::optional<TreeNode>> StateTree::load(const Hash& key, uint32_t depth) const {
   const TreeNodeKey node_key = tree_node_key(key, depth);
-  auto bytes = reader_->get(node_key.span());
+  auto bytes = reader_->view(node_key.span());
   if (!bytes) return bytes.status();
   if (!bytes->has_value()) return std::optional<TreeNode>();
   TreeNode node;

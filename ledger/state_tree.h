@@ -48,8 +48,11 @@ constexpr size_t kTreeUpdatesMax = size_t{1} << 20;
 class NodeReader {
  public:
   virtual ~NodeReader() = default;
-  // nullopt when no node is stored under `key`.
-  virtual Result<std::optional<Bytes>> get(ByteSpan key) const = 0;
+  // The record stored under `key` (nullopt: none), without a copy: the view is valid until
+  // the next call on this reader or its store, so decode it first.
+  virtual Result<std::optional<ByteSpan>> view(ByteSpan key) const = 0;
+  // A copy of that record.
+  Result<std::optional<Bytes>> get(ByteSpan key) const;
 };
 
 class NodeStore : public NodeReader {
@@ -62,7 +65,7 @@ class NodeStore : public NodeReader {
 // Nodes in a std::map: tests, genesis computation, recomputing a root from scratch.
 class MemoryNodeStore final : public NodeStore {
  public:
-  Result<std::optional<Bytes>> get(ByteSpan key) const override;
+  Result<std::optional<ByteSpan>> view(ByteSpan key) const override;
   Status put(ByteSpan key, ByteSpan value) override;
   Status erase(ByteSpan key) override;
 

@@ -20,9 +20,9 @@ std::string key_string(ByteSpan key) {
   return std::string(reinterpret_cast<const char*>(key.data()), key.size());
 }
 
-Result<std::optional<Bytes>> from_record(const std::shared_ptr<const Bytes>& record) {
-  if (record == nullptr) return std::optional<Bytes>();
-  return std::optional<Bytes>(*record);
+Result<std::optional<ByteSpan>> view_of(const std::shared_ptr<const Bytes>& record) {
+  if (record == nullptr) return std::optional<ByteSpan>();
+  return std::optional<ByteSpan>(*record);
 }
 
 Bytes encode_pending(std::span<const TreeUpdate> updates) {
@@ -58,15 +58,15 @@ Status decode_pending(ByteSpan bytes, uint64_t height, std::map<Hash, std::optio
 
 }  // namespace
 
-Result<std::optional<Bytes>> LayeredNodeReader::get(ByteSpan key) const {
+Result<std::optional<ByteSpan>> LayeredNodeReader::view(ByteSpan key) const {
   if (top_ != nullptr) {
     const std::string k = key_string(key);
     for (const TreeLayer* layer = top_; layer != nullptr; layer = layer->parent.get()) {
       auto it = layer->nodes.find(k);
-      if (it != layer->nodes.end()) return from_record(it->second);
+      if (it != layer->nodes.end()) return view_of(it->second);
     }
   }
-  return lmdb_.get(key);
+  return lmdb_.view(key);
 }
 
 // The writer's view: this commit's writes, then everything since the last flush, then LMDB.
@@ -76,13 +76,13 @@ class TreeCache::WriterStore final : public NodeStore {
   WriterStore(TreeCache& cache, const lmdb::Txn& txn)
       : cache_(cache), lmdb_(txn, cache.databases_.tree) {}
 
-  Result<std::optional<Bytes>> get(ByteSpan key) const override {
+  Result<std::optional<ByteSpan>> view(ByteSpan key) const override {
     const std::string k = key_string(key);
-    for (const TreeNodeMap* map : {&cache_.batch_, &cache_.dirty_}) {
+    for (const TreeNodeMap* map : {&cache_.batch_, &cache_.dirty_, &cache_.clean_}) {
       auto it = map->find(k);
-      if (it != map->end()) return from_record(it->second);
+      if (it != map->end()) return view_of(it->second);
     }
-    return lmdb_.get(key);
+    return lmdb_.view(key);
   }
   Status put(ByteSpan key, ByteSpan value) override {
     cache_.batch_[key_string(key)] = std::make_shared<const Bytes>(value.begin(), value.end());
@@ -166,22 +166,30 @@ void TreeCache::committed(uint64_t height) {
   auto layer = std::make_shared<TreeLayer>();
   layer->height = height;
   const bool flushed = flushing_;
-  if (flushed) {
+  for (const auto& [key, record] : batch_) {
+    auto it = dirty_.find(key);
+    if (it == dirty_.end()) {
+      it = dirty_.emplace(key, nullptr).first;
+      dirty_bytes_ += key.size() + kNodeOverheadBytes;
+    } else if (it->second != nullptr) {
+      dirty_bytes_ -= it->second->size();
+    }
+    it->second = record;
+    if (record != nullptr) dirty_bytes_ += record->size();
+  }
+  if (flushed) {  // LMDB holds them now: keep the top levels' as the read cache
+    for (auto& [key, record] : dirty_) {
+      if (key.size() > 1 + kCleanNibblesMax) continue;  // node keys: 0x00 + one byte a nibble
+      if (record != nullptr) {
+        clean_[key] = std::move(record);
+      } else {
+        clean_.erase(key);
+      }
+    }
     dirty_.clear();
     dirty_bytes_ = 0;
     commits_since_flush_ = 0;
   } else {
-    for (const auto& [key, record] : batch_) {
-      auto it = dirty_.find(key);
-      if (it == dirty_.end()) {
-        it = dirty_.emplace(key, nullptr).first;
-        dirty_bytes_ += key.size() + kNodeOverheadBytes;
-      } else if (it->second != nullptr) {
-        dirty_bytes_ -= it->second->size();
-      }
-      it->second = record;
-      if (record != nullptr) dirty_bytes_ += record->size();
-    }
     ++commits_since_flush_;
     layer->nodes = std::move(batch_);
   }
