@@ -259,6 +259,7 @@ Result<ExecutedBlock> Store::commit_block(const Block& block,
 }
 
 Result<std::vector<ExecutedBlock>> Store::commit_blocks(std::span<const CertifiedBlock> blocks) {
+  if (blocks.empty()) return std::vector<ExecutedBlock>();  // nothing to write
   if (blocks.size() > kCommitBlocksMax) {
     return Status::error("cannot commit " + std::to_string(blocks.size()) +
                          " blocks at once (max " + std::to_string(kCommitBlocksMax) + ")");

@@ -20,6 +20,15 @@ std::string key_string(ByteSpan key) {
   return std::string(reinterpret_cast<const char*>(key.data()), key.size());
 }
 
+// Memory the records of `nodes` take, with their map entries.
+uint64_t record_bytes(const TreeNodeMap& nodes) {
+  uint64_t bytes = 0;
+  for (const auto& [key, record] : nodes) {
+    bytes += key.size() + kNodeOverheadBytes + (record ? record->size() : 0);
+  }
+  return bytes;
+}
+
 Result<std::optional<ByteSpan>> view_of(const std::shared_ptr<const Bytes>& record) {
   if (record == nullptr) return std::optional<ByteSpan>();
   return std::optional<ByteSpan>(*record);
@@ -119,11 +128,7 @@ Result<Hash> TreeCache::apply(const lmdb::Txn& txn, std::span<const TreeUpdate> 
 
 bool TreeCache::flush_due() const {
   if (commits_since_flush_ + 1 >= options_.flush_commits) return true;
-  uint64_t bytes = dirty_bytes_;
-  for (const auto& [key, record] : batch_) {
-    bytes += key.size() + kNodeOverheadBytes + (record ? record->size() : 0);
-  }
-  return bytes >= options_.flush_bytes;
+  return written_bytes_ + record_bytes(batch_) >= options_.flush_bytes;
 }
 
 Status TreeCache::finish(const lmdb::Txn& txn, uint64_t height) {
@@ -166,17 +171,8 @@ void TreeCache::committed(uint64_t height) {
   auto layer = std::make_shared<TreeLayer>();
   layer->height = height;
   const bool flushed = flushing_;
-  for (const auto& [key, record] : batch_) {
-    auto it = dirty_.find(key);
-    if (it == dirty_.end()) {
-      it = dirty_.emplace(key, nullptr).first;
-      dirty_bytes_ += key.size() + kNodeOverheadBytes;
-    } else if (it->second != nullptr) {
-      dirty_bytes_ -= it->second->size();
-    }
-    it->second = record;
-    if (record != nullptr) dirty_bytes_ += record->size();
-  }
+  written_bytes_ += record_bytes(batch_);
+  for (const auto& [key, record] : batch_) dirty_[key] = record;
   if (flushed) {  // LMDB holds them now: keep the top levels' as the read cache
     for (auto& [key, record] : dirty_) {
       if (key.size() > 1 + kCleanNibblesMax) continue;  // node keys: 0x00 + one byte a nibble
@@ -187,7 +183,7 @@ void TreeCache::committed(uint64_t height) {
       }
     }
     dirty_.clear();
-    dirty_bytes_ = 0;
+    written_bytes_ = 0;
     commits_since_flush_ = 0;
   } else {
     ++commits_since_flush_;

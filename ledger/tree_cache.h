@@ -70,8 +70,10 @@ class LayeredNodeReader final : public NodeReader {
 constexpr uint32_t kCleanNibblesMax = 3;
 
 struct TreeCacheOptions {
-  uint64_t flush_commits = 64;                // flush at least every this many commits
-  uint64_t flush_bytes = uint64_t{32} << 20;  // or once the dirty nodes take this much memory
+  uint64_t flush_commits = 64;  // flush at least every this many commits
+  // or once the records written since the last flush take this much memory (the layers keep
+  // every version a snapshot may still read, so this bounds them all)
+  uint64_t flush_bytes = uint64_t{64} << 20;
 };
 
 struct TreeDatabases {
@@ -124,7 +126,7 @@ class TreeCache {
   TreeNodeMap clean_;  // flushed nodes of the top levels, as LMDB holds them (a read cache)
   TreeNodeMap batch_;  // what the commit in progress wrote (not yet committed)
   std::vector<TreeUpdate> batch_updates_;  // and the updates it applied, in order
-  uint64_t dirty_bytes_ = 0;
+  uint64_t written_bytes_ = 0;             // records written since the last flush, every version
   uint64_t commits_since_flush_ = 0;
   bool flushing_ = false;  // the commit in progress flushes
 

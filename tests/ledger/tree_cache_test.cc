@@ -251,6 +251,36 @@ TEST_F(TreeCacheTest, ReadersProveWhileTheWriterFlushes) {
   EXPECT_TRUE(reader_ok.load());
 }
 
+TEST_F(TreeCacheTest, AFlushIsDueOnceTheWrittenRecordsReachTheByteBudget) {
+  options_.tree_cache.flush_commits = 1000;
+  options_.tree_cache.flush_bytes = 8 << 10;  // a few commits' node records
+  auto store = open_store();
+  ChainGenerator chain(genesis_, 19);
+  uint64_t most = 0;
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 1));
+    most = std::max(most, store->tree_cache().commits_since_flush());
+  }
+  EXPECT_GT(most, 0u);   // some commits were not flushed...
+  EXPECT_LT(most, 11u);  // ...but the budget flushed long before flush_commits
+  EXPECT_TRUE(store->check_consistency().is_ok());
+}
+
+TEST_F(TreeCacheTest, AnEmptyCommitLeavesThePendingUpdatesAlone) {
+  ChainGenerator chain(genesis_, 20);
+  {
+    auto store = open_store();
+    ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 2));
+    auto none = store->commit_blocks({});
+    ASSERT_TRUE(none.is_ok()) << none.status().to_string();
+    EXPECT_TRUE(none->empty());
+    EXPECT_EQ(store->tree_cache().commits_since_flush(), 2u);
+  }
+  auto store = open_store();  // replays heights 1 and 2
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(store->check_consistency().is_ok());
+}
+
 TEST_F(TreeCacheTest, AStoreWithTheTreeWrittenInPlaceIsUpgraded) {
   options_.tree_cache.flush_commits = 1;  // every commit writes the tree, as format 1 did
   ChainGenerator chain(genesis_, 18);
