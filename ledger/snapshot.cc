@@ -153,8 +153,8 @@ Result<AccountProof> Snapshot::prove(const Address& address) const {
 
 Result<Snapshot> Store::snapshot() const {
   // A transaction begun just before a flush committed finds no layer of its height: the
-  // next one sees the flushed tree. Two flushes in a row take at least two commits.
-  constexpr int kAttempts = 4;
+  // next one sees the flushed tree.
+  constexpr int kAttempts = 64;  // each miss needs another flush to commit in between
   for (int attempt = 1;; ++attempt) {
     auto txn = lmdb::Txn::begin(env_, true);
     if (!txn) return txn.status();
