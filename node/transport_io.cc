@@ -90,9 +90,13 @@ void TransportLoop::drain_outbound() {
 
 void TransportLoop::send_to(uint32_t peer, const Bytes& frame) {
   PHALANX_ASSERT(peer < dealers_.size() && dealers_[peer].valid());
+  // A link the monitor reported down takes nothing: libzmq emits ZMQ_EVENT_DISCONNECTED
+  // before its I/O thread detaches the dead link from the DEALER, and a send in between
+  // would go into the dead link, be lost, and be counted as sent.
   // Never blocks: with ZMQ_IMMEDIATE a peer without a live link, or whose send_hwm is
   // reached, fails with EAGAIN and the frame is dropped.
-  if (zmq_send(dealers_[peer].get(), frame.data(), frame.size(), ZMQ_DONTWAIT) < 0) {
+  if (!shared_->connected(peer) ||
+      zmq_send(dealers_[peer].get(), frame.data(), frame.size(), ZMQ_DONTWAIT) < 0) {
     count(shared_->counters.frames_dropped_unavailable);
     return;
   }

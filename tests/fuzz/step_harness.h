@@ -27,7 +27,8 @@ inline constexpr size_t kFuzzScriptRecordsMax = 64;
 class StepHarness {
  public:
   StepHarness();
-  // Re-signs `message` as validator message.from (if it is one) over its signed body.
+  // Re-signs `message` as validator message.from (if it is one) over its signed body; an
+  // unsigned kind (BLOCK-REQUEST, ...) is left as it is.
   void resign(consensus::Message* message) const;
   void step(const consensus::Message& message);
   void tick(uint64_t advance_ms);

@@ -198,7 +198,9 @@ TEST(Transport, ARestartedPeerIsReconnectedAndReceivesAgain) {
   // While it is down, frames to it are dropped and counted, never queued for later.
   ASSERT_TRUE(cluster.node(0).send(3, text_frame("lost")));
   ASSERT_TRUE(
-      wait_until([&] { return cluster.node(0).counters().frames_dropped_unavailable == 1; }));
+      wait_until([&] { return cluster.node(0).counters().frames_dropped_unavailable == 1; }))
+      << "sent " << cluster.node(0).counters().frames_sent << ", dropped as unavailable "
+      << cluster.node(0).counters().frames_dropped_unavailable;
 
   cluster.start(3);  // a new process on the same port with the same key
   ASSERT_TRUE(wait_until([&] { return cluster.all_connected({0, 1, 2, 3}); }));
