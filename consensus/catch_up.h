@@ -31,6 +31,13 @@ namespace phalanx::consensus {
 
 // Heights one CATCH-UP-REQUEST may ask for (and one ServeRequest may span).
 inline constexpr uint64_t kCatchUpBlocksMax = 16;
+// Heights above its executed height a catching-up replica has in hand at once: requested,
+// buffered, or output and not yet executed. Several requests are in flight to the asked peer,
+// so fetching overlaps the caller's ledger commits, which take many blocks at a time. Bytes
+// in hand are bounded too (Config::catch_up_bytes_max): requests are sent only while the
+// responses in flight, each assumed as large as the largest of the round, would fit; a
+// response that does not fit anyway is dropped and its heights are asked for again.
+inline constexpr uint64_t kCatchUpWindowBlocks = 256;
 // The most validators a commit certificate in a consensus message may name (the genesis
 // limit); it bounds the envelope (codec.h) independently of the configuration.
 inline constexpr uint32_t kCertificateValidatorsMax = 1024;

@@ -188,9 +188,13 @@ void Replica::Impl::check_invariants() const {
   PHALANX_ASSERT(timeout_multiplier >= 1 && timeout_multiplier <= 8);
   PHALANX_ASSERT(!view_changing || !new_view_message);
   PHALANX_ASSERT(peer_claims.size() < config.n() && catch_up_serves.size() < config.n());
-  PHALANX_ASSERT(catch_up_buffer.size() <= kCatchUpBlocksMax &&
+  PHALANX_ASSERT(catch_up_buffer.size() <= kCatchUpWindowBlocks &&
                  catch_up_refused.size() < config.n());
-  PHALANX_ASSERT(catch_up_hashes.size() <= kCatchUpBlocksMax);
+  PHALANX_ASSERT(catch_up_buffer.empty() ||
+                 catch_up_buffer.rbegin()->first <= catch_up_requested_last);
+  PHALANX_ASSERT(catch_up_outputs.size() <= kCatchUpWindowBlocks);
+  PHALANX_ASSERT(catch_up_buffer_bytes + catch_up_output_bytes <=
+                 config.catch_up_bytes_max + catch_up_payload_bytes_max(config.block_limits));
   PHALANX_ASSERT(checkpoint_hashes.size() <= state_roots.size());
   PHALANX_ASSERT(!catching_up || catch_up_peer != config.self);
   for (const auto& [height, entry] : log.entries()) {

@@ -1,5 +1,6 @@
 // Catch-up: a replica that f+1 peers claim to be behind fetches the committed blocks it
-// lacks, with their commit certificates, from one peer at a time. It trusts no sender: each
+// lacks, with their commit certificates, from one peer at a time, with several requests in
+// flight (kCatchUpWindowBlocks heights, Config::catch_up_bytes_max). It trusts no sender: each
 // block must carry a certificate of a quorum of valid COMMIT signatures for its hash at the
 // next height and link to the block before it. Certified blocks leave through
 // Ready::committed like any other; a peer's stable checkpoint proof (from its STATUS) moves
@@ -49,25 +50,74 @@ void Replica::Impl::maybe_start_catch_up(bool stalled) {
   catch_up_target = target;
   catching_up = true;
   catch_up_refused.clear();
-  catch_up_buffer.clear();
   catch_up_peer = config.self;
+  catch_up_response_bytes_seen = 0;
   ++counters.catch_ups;
   if (!rotate_catch_up_peer()) {
     catching_up = false;
+    clear_catch_up_buffer();
     return;
   }
-  send_catch_up_request();
+  restart_catch_up_requests();
 }
 
-void Replica::Impl::send_catch_up_request() {
+void Replica::Impl::clear_catch_up_buffer() {
+  catch_up_buffer.clear();
+  catch_up_buffer_bytes = 0;
+}
+
+// A new peer (or a new round) is asked from the first height this replica lacks; nothing
+// buffered from the one before is kept.
+void Replica::Impl::restart_catch_up_requests() {
+  clear_catch_up_buffer();
+  catch_up_requested_last = committed_height;
+  catch_up_progress_ms = now_ms;
+  request_catch_up_blocks();
+}
+
+// Keeps requests in flight to the asked peer, up to its claim (it serves up to its own
+// committed height), while the window and the byte budget have room for their responses.
+void Replica::Impl::request_catch_up_blocks() {
   PHALANX_ASSERT(catching_up && catch_up_peer != config.self);
+  catch_up_requested_last = std::max(catch_up_requested_last, committed_height);
+  const uint64_t claim = peer_claims[catch_up_peer].height;
+  while (catch_up_requested_last < claim) {
+    const uint64_t heights = catch_up_request_heights();
+    if (heights == 0) return;
+    const uint64_t first = catch_up_requested_last + 1;
+    send_catch_up_request(first, first + heights - 1);
+  }
+}
+
+// How many heights the next request asks for; 0 means wait. A request is whole (the server
+// sends kCatchUpBlocksMax heights whatever is asked, so a smaller one wastes responses)
+// unless the peer's claim ends sooner. It must fit the window, which counts every height in
+// hand above the executed one, and the byte budget, which assumes each response in flight as
+// large as the largest of this round (the largest possible before the first). With nothing
+// in hand a request always goes, so a round cannot wait for ever.
+uint64_t Replica::Impl::catch_up_request_heights() const {
+  const uint64_t wanted = std::min(kCatchUpBlocksMax,
+                                   peer_claims.at(catch_up_peer).height - catch_up_requested_last);
+  const uint64_t in_hand = catch_up_requested_last - executed_height;
+  if (in_hand == 0) return wanted;
+  if (in_hand + wanted > kCatchUpWindowBlocks) return 0;
+  const size_t response_bytes = catch_up_response_bytes_seen > 0
+                                    ? catch_up_response_bytes_seen
+                                    : catch_up_payload_bytes_max(config.block_limits);
+  const uint64_t in_flight = catch_up_requested_last - committed_height - catch_up_buffer.size();
+  const size_t held = catch_up_buffer_bytes + catch_up_output_bytes;
+  const size_t needed = (in_flight + wanted) * response_bytes;
+  return held + needed <= config.catch_up_bytes_max ? wanted : 0;
+}
+
+void Replica::Impl::send_catch_up_request(uint64_t first, uint64_t last) {
+  PHALANX_ASSERT(first == catch_up_requested_last + 1 && last >= first &&
+                 last - first < kCatchUpBlocksMax);
   Message request;
   request.kind = MessageKind::kCatchUpRequest;
   request.from = config.self;
-  request.height = committed_height + 1;
-  // The peer serves up to its own committed height: do not wait for more than it claimed.
-  catch_up_requested_last = std::min(committed_height + kCatchUpBlocksMax,
-                                     std::max(peer_claims[catch_up_peer].height, request.height));
+  request.height = first;
+  catch_up_requested_last = last;
   catch_up_progress_ms = now_ms;
   send_to(catch_up_peer, request);
 }
@@ -120,17 +170,28 @@ void Replica::Impl::note_catch_up_failure(uint32_t peer) {
 }
 
 void Replica::Impl::check_catch_up_timer() {
-  if (!catching_up || now_ms - catch_up_progress_ms < config.catch_up_timeout_ms) return;
+  if (!catching_up) return;
+  // Waiting for the caller to execute the blocks in hand is not the peer's fault.
+  if (catch_up_waiting_on_execution()) catch_up_progress_ms = now_ms;
+  if (now_ms - catch_up_progress_ms < config.catch_up_timeout_ms) return;
   // Not asked again this round either: a round ends once every claimant failed it, and the
   // next status period without progress may start a new one (`trusted_alone`).
   note_catch_up_failure(catch_up_peer);
   catch_up_refused.push_back(catch_up_peer);
-  catch_up_buffer.clear();
   if (!rotate_catch_up_peer()) {
     catching_up = false;  // nobody left to ask; a later status period starts a new round
+    clear_catch_up_buffer();
     return;
   }
-  send_catch_up_request();
+  restart_catch_up_requests();
+}
+
+// Every height asked for has arrived (or was applied) and blocks wait for execution: the
+// window or the byte budget holds the next request back, not the peer.
+bool Replica::Impl::catch_up_waiting_on_execution() const {
+  if (committed_height == executed_height) return false;
+  return catch_up_requested_last <= committed_height ||
+         catch_up_buffer.size() >= catch_up_requested_last - committed_height;
 }
 
 // Serving side: the caller reads the blocks from its ledger. A peer asking again for the same
@@ -154,26 +215,49 @@ void Replica::Impl::on_catch_up_request(const Message& message) {
 }
 
 void Replica::Impl::on_catch_up_response(const Message& message) {
-  if (!catching_up || message.from != catch_up_peer || message.height <= committed_height ||
-      message.height > committed_height + kCatchUpBlocksMax ||
-      catch_up_buffer.contains(message.height)) {
+  if (!admit_catch_up_response(message)) {
     ++counters.dropped_catch_up_responses;
     return;
   }
-  catch_up_buffer.emplace(message.height, message);
   apply_catch_up_buffer();
 }
 
+// Buffers a response of the asked peer for a height requested and not yet here, if the byte
+// budget has room (or nothing is held: the next block must always be able to arrive). One
+// that does not fit is dropped with the heights after it, which are asked for again.
+bool Replica::Impl::admit_catch_up_response(const Message& message) {
+  if (!catching_up || message.from != catch_up_peer || message.height <= committed_height ||
+      message.height > catch_up_requested_last || catch_up_buffer.contains(message.height)) {
+    return false;
+  }
+  const size_t bytes = message.block.size();
+  const size_t held = catch_up_buffer_bytes + catch_up_output_bytes;
+  if (held > 0 && held + bytes > config.catch_up_bytes_max) {
+    catch_up_requested_last = message.height - 1;
+    for (auto it = catch_up_buffer.upper_bound(catch_up_requested_last);
+         it != catch_up_buffer.end();) {
+      catch_up_buffer_bytes -= it->second.block.size();
+      it = catch_up_buffer.erase(it);
+    }
+    return false;
+  }
+  catch_up_response_bytes_seen = std::max(catch_up_response_bytes_seen, bytes);
+  catch_up_buffer_bytes += bytes;
+  catch_up_buffer.emplace(message.height, message);
+  return true;
+}
+
 // Applies buffered responses in height order while the caller keeps up with execution (at
-// most kCatchUpBlocksMax output and not executed), then asks for more or ends the round.
+// most kCatchUpWindowBlocks output and not executed), then asks for more or ends the round.
 void Replica::Impl::apply_catch_up_buffer() {
   if (!catching_up) return;
   bool applied = false;
-  while (catching_up && committed_height - executed_height < kCatchUpBlocksMax) {
+  while (committed_height - executed_height < kCatchUpWindowBlocks) {
     auto next = catch_up_buffer.find(committed_height + 1);
     if (next == catch_up_buffer.end()) break;
     const Message message = std::move(next->second);
     catch_up_buffer.erase(next);
+    catch_up_buffer_bytes -= message.block.size();
     if (!apply_catch_up_block(message)) {
       refuse_catch_up_peer();
       return;
@@ -181,23 +265,29 @@ void Replica::Impl::apply_catch_up_buffer() {
     peer_claims[catch_up_peer].failed_requests = 0;  // it served: its claims count again
     applied = true;
   }
-  if (!catching_up) return;
   if (applied) progress();  // entries above may now be output by the normal case
-  catch_up_buffer.erase(catch_up_buffer.begin(), catch_up_buffer.upper_bound(committed_height));
+  // The normal case may also have moved the committed height past buffered responses.
+  for (auto it = catch_up_buffer.begin();
+       it != catch_up_buffer.end() && it->first <= committed_height;) {
+    catch_up_buffer_bytes -= it->second.block.size();
+    it = catch_up_buffer.erase(it);
+  }
   if (committed_height >= std::max(catch_up_target, claimed_height())) {
     catching_up = false;
-    catch_up_buffer.clear();
+    clear_catch_up_buffer();
     return;
   }
-  // Only a block of this round completes a batch (the normal case may also move the
-  // committed height; the timer covers a peer that stops answering).
-  if (!applied || committed_height < catch_up_requested_last) return;
-  // The batch is in: ask the same peer for the next one if it claims more, else the next.
-  if (peer_claims[catch_up_peer].height <= committed_height && !rotate_catch_up_peer()) {
+  if (peer_claims[catch_up_peer].height > committed_height) {
+    request_catch_up_blocks();  // the same peer, as far as the window allows
+    return;
+  }
+  // Everything it claimed is applied: the next peer that claims more, or the round ends.
+  if (!rotate_catch_up_peer()) {
     catching_up = false;
+    clear_catch_up_buffer();
     return;
   }
-  send_catch_up_request();
+  restart_catch_up_requests();
 }
 
 // Checks one response against the chain this replica has and outputs its block.
@@ -214,14 +304,14 @@ bool Replica::Impl::apply_catch_up_block(const Message& message) {
            .is_ok()) {
     return false;
   }
-  output_certified(std::move(decoded).value());
+  output_certified(std::move(decoded).value(), message.block.size());
   return true;
 }
 
 // A certified block is committed whatever this replica's log says: a matching entry is
 // marked output; a different digest there was a proposal that can never commit (a quorum
 // committed this one), so it goes.
-void Replica::Impl::output_certified(CatchUpBlock block) {
+void Replica::Impl::output_certified(CatchUpBlock block, size_t bytes) {
   const uint64_t height = block.block.header.height;
   if (Entry* entry = log.find(height); entry != nullptr) {
     if (entry->digest == block.hash) {
@@ -241,7 +331,9 @@ void Replica::Impl::output_certified(CatchUpBlock block) {
   committed_height = height;
   proposed_height = std::max(proposed_height, committed_height);
   last_output = BlockRef{height, block.hash, block.block.header.timestamp_ms};
-  catch_up_hashes[height] = block.hash;
+  PHALANX_ASSERT(!catch_up_outputs.contains(height));
+  catch_up_outputs[height] = {block.hash, bytes};
+  catch_up_output_bytes += bytes;
   catch_up_progress_ms = now_ms;
   timer_start_ms = now_ms;
   timeout_multiplier = 1;
@@ -257,12 +349,12 @@ void Replica::Impl::refuse_catch_up_peer() {
   ++counters.forged_certificates_refused;
   note_catch_up_failure(catch_up_peer);
   catch_up_refused.push_back(catch_up_peer);
-  catch_up_buffer.clear();
   if (!rotate_catch_up_peer()) {
     catching_up = false;
+    clear_catch_up_buffer();
     return;
   }
-  send_catch_up_request();
+  restart_catch_up_requests();
 }
 
 // A quorum signed the peer's stable checkpoint; once this replica executed that height to
@@ -311,8 +403,8 @@ void Replica::Impl::sign_missing_checkpoints() {
 std::optional<Hash> Replica::Impl::executed_hash(uint64_t height) const {
   if (height == last_output.height) return last_output.hash;
   if (const Entry* entry = log.find(height); entry != nullptr) return entry->digest;
-  auto it = catch_up_hashes.find(height);
-  if (it != catch_up_hashes.end()) return it->second;
+  auto it = catch_up_outputs.find(height);
+  if (it != catch_up_outputs.end()) return it->second.hash;
   auto checkpoint = checkpoint_hashes.find(height);
   if (checkpoint != checkpoint_hashes.end()) return checkpoint->second;
   return std::nullopt;

@@ -16,7 +16,10 @@ void Replica::Impl::on_executed(uint64_t height, const Hash& state_root) {
   PHALANX_ASSERT_MSG(hash.has_value(), "an output block's hash is known until it is executed");
   executed_height = height;
   state_roots[height] = state_root;
-  catch_up_hashes.erase(height);
+  if (auto output = catch_up_outputs.find(height); output != catch_up_outputs.end()) {
+    catch_up_output_bytes -= output->second.bytes;
+    catch_up_outputs.erase(output);
+  }
   if (height % config.checkpoint_interval == 0) {
     checkpoint_hashes[height] = *hash;
     // Above the window (catch-up ran ahead of it) nobody collects this vote any more: the

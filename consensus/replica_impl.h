@@ -150,14 +150,20 @@ struct Replica::Impl {
 
   // --- replica_catch_up.cc
   void maybe_start_catch_up(bool stalled);
-  void send_catch_up_request();
+  void restart_catch_up_requests();
+  void request_catch_up_blocks();
+  uint64_t catch_up_request_heights() const;
+  bool catch_up_waiting_on_execution() const;
+  bool admit_catch_up_response(const Message& message);
+  void send_catch_up_request(uint64_t first, uint64_t last);
   bool rotate_catch_up_peer();
   void check_catch_up_timer();
   void on_catch_up_request(const Message& message);
   void on_catch_up_response(const Message& message);
   void apply_catch_up_buffer();
   bool apply_catch_up_block(const Message& message);
-  void output_certified(CatchUpBlock block);
+  void output_certified(CatchUpBlock block, size_t bytes);
+  void clear_catch_up_buffer();
   void refuse_catch_up_peer();
   void note_catch_up_failure(uint32_t peer);
   struct PeerClaim;
@@ -230,17 +236,26 @@ struct Replica::Impl {
   uint32_t new_view_fetch_peer = 0;
   bool catching_up = false;
   uint32_t catch_up_peer = 0;
-  uint64_t catch_up_progress_ms = 0;            // request sent or block applied
-  uint64_t catch_up_requested_last = 0;         // last height the outstanding request can bring
-  uint64_t catch_up_target = 0;                 // the claim that started the round
-  std::vector<uint32_t> catch_up_refused;       // forged a block or timed out this round
-  std::map<uint64_t, Message> catch_up_buffer;  // height -> response, at most kCatchUpBlocksMax
+  uint64_t catch_up_progress_ms = 0;       // request sent or block applied
+  uint64_t catch_up_requested_last = 0;    // last height the requests in flight can bring
+  uint64_t catch_up_target = 0;            // the claim that started the round
+  std::vector<uint32_t> catch_up_refused;  // forged a block or timed out this round
+  // height -> response, in (committed_height, catch_up_requested_last]; payload bytes held.
+  std::map<uint64_t, Message> catch_up_buffer;
+  size_t catch_up_buffer_bytes = 0;
+  size_t catch_up_response_bytes_seen = 0;  // the largest response payload of this round
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> catch_up_serves;  // peer -> (first, when)
   // Block hashes of executed checkpoint heights (to check a peer's proof against), pruned
   // with state_roots.
   std::map<uint64_t, Hash> checkpoint_hashes;
-  // Heights output by catch-up and not executed yet (not in the log): their block hashes.
-  std::map<uint64_t, Hash> catch_up_hashes;
+  // Heights output by catch-up and not executed yet (not in the log): their block hashes,
+  // and the response payload bytes they stand for (Config::catch_up_bytes_max).
+  struct CatchUpOutput {
+    Hash hash{};
+    size_t bytes = 0;
+  };
+  std::map<uint64_t, CatchUpOutput> catch_up_outputs;
+  size_t catch_up_output_bytes = 0;
 };
 
 }  // namespace phalanx::consensus

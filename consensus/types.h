@@ -84,6 +84,9 @@ struct Config {
   uint64_t status_interval_ms = 1000;
   // A catch-up request unanswered (no new block applied) for this long goes to another peer.
   uint64_t catch_up_timeout_ms = 1000;
+  // Bytes of catch-up responses buffered plus catch-up blocks output and not yet executed
+  // (each counted by its response payload), at most; consensus/catch_up.h.
+  size_t catch_up_bytes_max = size_t{32} << 20;
   Hash genesis_hash{};
   Hash genesis_state_root{};
   uint64_t genesis_time_ms = 0;

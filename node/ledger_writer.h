@@ -34,7 +34,7 @@
 
 namespace phalanx::node {
 
-inline constexpr size_t writer_blocks_queued_max = 256;
+inline constexpr size_t writer_blocks_queued_max = 512;
 
 // One committed block on its way to the ledger, with the hash the replica committed.
 struct BlockToWrite {

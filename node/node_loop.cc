@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "consensus/catch_up.h"
 #include "node/node.h"
 #include "node/node_internal.h"
 #include "node/wire.h"
@@ -168,6 +169,10 @@ bool Node::send_frames(std::vector<HookFrame> frames) {
   }
   return all_sent;
 }
+
+// A whole catch-up window fits the writer's queue with room to spare for the normal case, so
+// handing catch-up blocks over never makes the loop wait for the disk.
+static_assert(consensus::kCatchUpWindowBlocks * 2 <= writer_blocks_queued_max);
 
 // Committed blocks go to the ledger writer in height order (node/ledger_writer.h); the loop
 // goes on voting while they are written. Until a block comes back its transactions stay

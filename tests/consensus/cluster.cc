@@ -50,6 +50,7 @@ Config Cluster::config_for(uint32_t index) const {
   config.genesis_state_root = genesis_state_root();
   config.genesis_time_ms = genesis_time_ms();
   config.view_change_timeout_ms = options_.view_change_timeout_ms;
+  config.catch_up_bytes_max = options_.catch_up_bytes_max;
   config.mutations = options_.mutations;
   return config;
 }

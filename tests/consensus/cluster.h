@@ -30,6 +30,7 @@ struct ClusterOptions {
   uint32_t checkpoint_interval = 4;
   uint32_t log_window = 16;
   uint64_t view_change_timeout_ms = 2000;
+  size_t catch_up_bytes_max = Config{}.catch_up_bytes_max;
   Mutations mutations;
 };
 

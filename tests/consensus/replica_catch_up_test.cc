@@ -8,42 +8,10 @@
 #include <limits>
 
 #include "consensus/catch_up.h"
-#include "tests/consensus/cluster.h"
+#include "tests/consensus/catch_up_fixture.h"
 
 namespace phalanx::consensus::testing {
 namespace {
-
-constexpr uint64_t kStatusMs = 1000;
-
-size_t count_kind(const TestNode& node, MessageKind kind, std::optional<uint32_t> to = {}) {
-  size_t count = 0;
-  for (const Outbound& out : node.sent) {
-    if (out.message.kind == kind && (!to || out.to == to)) ++count;
-  }
-  return count;
-}
-
-// Commits `heights` blocks, one at a time, at the primary of replica 0's view.
-void commit_blocks(Cluster& cluster, int heights) {
-  for (int i = 0; i < heights; ++i) {
-    cluster.propose(cluster.make_txs(1));
-    cluster.pump();
-  }
-}
-
-// One status period: every replica sends STATUS and reacts to the others'.
-void status_round(Cluster& cluster) {
-  cluster.advance_time(kStatusMs);
-  cluster.pump();
-}
-
-// Replica 3 is cut off while the others commit `heights` blocks, then comes back.
-Cluster& lag_replica_3(Cluster& cluster, int heights) {
-  cluster.node(3).up = false;
-  commit_blocks(cluster, heights);
-  cluster.node(3).up = true;
-  return cluster;
-}
 
 TEST(Status, SentAtStartUpAndEverySecondAndVerified) {
   Cluster cluster;

@@ -149,12 +149,14 @@ bool Checker::on_committed(uint32_t replica, uint64_t tip_height, const Hash& ti
                                   " has prev_hash " + short_hex(header.prev_hash) +
                                   " but the committed block below is " + short_hex(tip_hash));
   }
+  // The certificate first: a block committed without a quorum's COMMITs is the cause when it
+  // also disagrees with another replica's (a forged catch-up block is both).
+  if (config_.check_certificates) check_certificate(replica, block);
   auto [it, inserted] = committed_.emplace(header.height, block.hash);
   if (!inserted && it->second != block.hash) {
     fail(Invariant::kAgreement, at(replica, header.height) + " committed " + short_hex(block.hash) +
                                     " but another replica committed " + short_hex(it->second));
   }
-  if (config_.check_certificates) check_certificate(replica, block);
   check_transactions(replica, block);
   return true;
 }
