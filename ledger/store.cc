@@ -58,7 +58,10 @@ Result<Databases> open_databases(const lmdb::Txn& txn) {
 }  // namespace
 
 Store::Store(lmdb::Env env, const Genesis& genesis, const StoreOptions& options)
-    : env_(std::move(env)), genesis_(genesis), options_(options) {}
+    : env_(std::move(env)),
+      genesis_(genesis),
+      total_supply_(genesis.total_supply()),
+      options_(options) {}
 
 Store::~Store() {
   PHALANX_ASSERT_MSG(open_snapshots_.load() == 0, "a Snapshot outlived its Store");
@@ -243,7 +246,7 @@ Result<ExecutedBlock> Store::commit_block_in_txn(const lmdb::Txn& txn, Tip* tip,
     const auto expired = lmdb::u64_key(executed.height - options_.state_roots_kept);
     PHALANX_RETURN_IF_ERROR(lmdb::erase(txn, databases_.state_roots, expired));
   }
-  PHALANX_ASSERT(tip->fees_burned + outcome->fees_burned <= genesis_.total_supply());
+  PHALANX_ASSERT(tip->fees_burned + outcome->fees_burned <= total_supply_);
   *tip = Tip{executed.height, executed.block_hash, tip->fees_burned + outcome->fees_burned};
   PHALANX_RETURN_IF_ERROR(write_tip(txn, *tip));
   executed.outcome = std::move(outcome).value();

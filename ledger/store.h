@@ -218,6 +218,7 @@ class Store {
 
   lmdb::Env env_;
   Genesis genesis_;
+  uint64_t total_supply_;  // of genesis_: a sum over every allocation, computed once
   StoreOptions options_;
   Databases databases_;
   std::unique_ptr<TreeCache> tree_;  // created once the databases are open
