@@ -154,7 +154,9 @@ Result<AccountProof> Snapshot::prove(const Address& address) const {
 Result<Snapshot> Store::snapshot() const {
   // A transaction begun just before a flush committed finds no layer of its height: the
   // next one sees the flushed tree.
-  constexpr int kAttempts = 64;  // each miss needs another flush to commit in between
+  // Each miss needs another flush committed in between (or a 1 s wait for a commit being
+  // published, which does not happen: committed() follows the LMDB commit directly).
+  constexpr int kAttempts = 64;
   for (int attempt = 1;; ++attempt) {
     auto txn = lmdb::Txn::begin(env_, true);
     if (!txn) return txn.status();

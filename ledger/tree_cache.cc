@@ -255,9 +255,13 @@ Status TreeCache::recover(const lmdb::Txn& txn, uint64_t height, const Hash& roo
     if (!current) return current.status();
     recovered = *current;
   } else {
-    auto applied = apply(txn, *updates);
-    if (!applied) return applied.status();
-    recovered = *applied;
+    // In batches StateTree::apply accepts (a raised flush_bytes may leave more pending).
+    const std::span<const TreeUpdate> all(*updates);
+    for (size_t first = 0; first < all.size(); first += kTreeUpdatesMax) {
+      auto applied = apply(txn, all.subspan(first, std::min(kTreeUpdatesMax, all.size() - first)));
+      if (!applied) return applied.status();
+      recovered = *applied;
+    }
   }
   if (recovered != root) {
     return Status::error("the state tree rebuilt at height " + std::to_string(height) +
