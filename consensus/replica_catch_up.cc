@@ -66,6 +66,14 @@ void Replica::Impl::clear_catch_up_buffer() {
   catch_up_buffer_bytes = 0;
 }
 
+void Replica::Impl::drop_catch_up_responses(uint64_t first, uint64_t last) {
+  for (auto it = catch_up_buffer.lower_bound(first);
+       it != catch_up_buffer.end() && it->first <= last;) {
+    catch_up_buffer_bytes -= it->second.block.size();
+    it = catch_up_buffer.erase(it);
+  }
+}
+
 // A new peer (or a new round) is asked from the first height this replica lacks; nothing
 // buffered from the one before is kept.
 void Replica::Impl::restart_catch_up_requests() {
@@ -96,8 +104,8 @@ void Replica::Impl::request_catch_up_blocks() {
 // large as the largest of this round (the largest possible before the first). With nothing
 // in hand a request always goes, so a round cannot wait for ever.
 uint64_t Replica::Impl::catch_up_request_heights() const {
-  const uint64_t wanted = std::min(kCatchUpBlocksMax,
-                                   peer_claims.at(catch_up_peer).height - catch_up_requested_last);
+  const uint64_t wanted =
+      std::min(kCatchUpBlocksMax, peer_claims.at(catch_up_peer).height - catch_up_requested_last);
   const uint64_t in_hand = catch_up_requested_last - executed_height;
   if (in_hand == 0) return wanted;
   if (in_hand + wanted > kCatchUpWindowBlocks) return 0;
@@ -234,11 +242,7 @@ bool Replica::Impl::admit_catch_up_response(const Message& message) {
   const size_t held = catch_up_buffer_bytes + catch_up_output_bytes;
   if (held > 0 && held + bytes > config.catch_up_bytes_max) {
     catch_up_requested_last = message.height - 1;
-    for (auto it = catch_up_buffer.upper_bound(catch_up_requested_last);
-         it != catch_up_buffer.end();) {
-      catch_up_buffer_bytes -= it->second.block.size();
-      it = catch_up_buffer.erase(it);
-    }
+    drop_catch_up_responses(message.height, std::numeric_limits<uint64_t>::max());
     return false;
   }
   catch_up_response_bytes_seen = std::max(catch_up_response_bytes_seen, bytes);
@@ -267,11 +271,7 @@ void Replica::Impl::apply_catch_up_buffer() {
   }
   if (applied) progress();  // entries above may now be output by the normal case
   // The normal case may also have moved the committed height past buffered responses.
-  for (auto it = catch_up_buffer.begin();
-       it != catch_up_buffer.end() && it->first <= committed_height;) {
-    catch_up_buffer_bytes -= it->second.block.size();
-    it = catch_up_buffer.erase(it);
-  }
+  drop_catch_up_responses(0, committed_height);
   if (committed_height >= std::max(catch_up_target, claimed_height())) {
     catching_up = false;
     clear_catch_up_buffer();

@@ -164,6 +164,8 @@ struct Replica::Impl {
   bool apply_catch_up_block(const Message& message);
   void output_certified(CatchUpBlock block, size_t bytes);
   void clear_catch_up_buffer();
+  // Drops the buffered responses of heights [first, last], keeping catch_up_buffer_bytes.
+  void drop_catch_up_responses(uint64_t first, uint64_t last);
   void refuse_catch_up_peer();
   void note_catch_up_failure(uint32_t peer);
   struct PeerClaim;

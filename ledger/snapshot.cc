@@ -153,9 +153,8 @@ Result<AccountProof> Snapshot::prove(const Address& address) const {
 
 Result<Snapshot> Store::snapshot() const {
   // A transaction begun just before a flush committed finds no layer of its height: the
-  // next one sees the flushed tree.
-  // Each miss needs another flush committed in between (or a 1 s wait for a commit being
-  // published, which does not happen: committed() follows the LMDB commit directly).
+  // next one sees the flushed tree. Each miss needs another flush committed in between (or
+  // layer_at's 1 s wait for a commit being published, which committed() does at once).
   constexpr int kAttempts = 64;
   for (int attempt = 1;; ++attempt) {
     auto txn = lmdb::Txn::begin(env_, true);

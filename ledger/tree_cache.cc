@@ -13,8 +13,9 @@ namespace {
 
 constexpr std::string_view kTreeHeight = "tree_height";
 constexpr size_t kPendingUpdateBytes = 32 + 1 + 32;
-// Memory one cached node costs besides its key and record: map entry, control block.
-constexpr uint64_t kNodeOverheadBytes = 96;
+// Memory one written record costs besides its key and bytes: its entries in the layer's map
+// and in dirty_ (nodes, key strings), the shared record's control block and vector header.
+constexpr uint64_t kNodeOverheadBytes = 192;
 
 std::string key_string(ByteSpan key) {
   return std::string(reinterpret_cast<const char*>(key.data()), key.size());
@@ -127,11 +128,12 @@ Result<Hash> TreeCache::apply(const lmdb::Txn& txn, std::span<const TreeUpdate> 
 }
 
 bool TreeCache::flush_due() const {
-  if (commits_since_flush_ + 1 >= options_.flush_commits) return true;
-  return written_bytes_ + record_bytes(batch_) >= options_.flush_bytes;
+  return commits_since_flush_ + 1 >= options_.flush_commits ||
+         written_bytes_ + batch_bytes_ >= options_.flush_bytes;
 }
 
 Status TreeCache::finish(const lmdb::Txn& txn, uint64_t height) {
+  batch_bytes_ = record_bytes(batch_);
   flushing_ = flush_due();
   if (flushing_) return flush(txn, height);
   return write_pending(txn, height);
@@ -171,7 +173,7 @@ void TreeCache::committed(uint64_t height) {
   auto layer = std::make_shared<TreeLayer>();
   layer->height = height;
   const bool flushed = flushing_;
-  written_bytes_ += record_bytes(batch_);
+  written_bytes_ += batch_bytes_;
   for (const auto& [key, record] : batch_) dirty_[key] = record;
   if (flushed) {  // LMDB holds them now: keep the top levels' as the read cache
     for (auto& [key, record] : dirty_) {
@@ -191,6 +193,7 @@ void TreeCache::committed(uint64_t height) {
   }
   batch_.clear();
   batch_updates_.clear();
+  batch_bytes_ = 0;
   flushing_ = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -203,6 +206,7 @@ void TreeCache::committed(uint64_t height) {
 void TreeCache::aborted() {
   batch_.clear();
   batch_updates_.clear();
+  batch_bytes_ = 0;
   flushing_ = false;
 }
 

@@ -127,6 +127,7 @@ class TreeCache {
   TreeNodeMap batch_;  // what the commit in progress wrote (not yet committed)
   std::vector<TreeUpdate> batch_updates_;  // and the updates it applied, in order
   uint64_t written_bytes_ = 0;             // records written since the last flush, every version
+  uint64_t batch_bytes_ = 0;               // those of batch_, counted by finish()
   uint64_t commits_since_flush_ = 0;
   bool flushing_ = false;  // the commit in progress flushes
 
