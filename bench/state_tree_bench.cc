@@ -27,6 +27,7 @@
 //
 // Usage: phalanx-state-bench [--small N] [--large N] [--batch N] [--rounds N] [--dir DIR]
 //                            [--flush-commits N] [--writemap]
+//                            [--write-back-only]
 #include <lmdb.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -58,6 +59,7 @@ struct Options {
   uint64_t rounds = 128;  // two flushes of the write-back cache at its default interval
   uint64_t flush_commits = TreeCacheOptions{}.flush_commits;
   bool write_map = false;
+  bool write_back_only = false;
   std::string dir;
 };
 
@@ -77,6 +79,9 @@ struct Timing {
   double cpu_median_ms = 0;  // this thread's CPU time: steadier than wall time on a busy host
   double nodes_written = 0;  // mean per batch
   double kib_written = 0;    // mean per batch (write/pwrite bytes, /proc/self/io wchar)
+  // Write-back only, mean wall ms per batch: TreeCache::apply, finish (pending record or
+  // flush), the LMDB commit, and committed() (publishing the layer, merging into dirty_).
+  double apply_ms = 0, finish_ms = 0, commit_ms = 0, publish_ms = 0;
 };
 
 // Bytes this process has passed to write(2)-family calls so far.
@@ -127,7 +132,15 @@ double thread_cpu_ms() {
 struct BatchTime {
   double wall_ms = 0;
   double cpu_ms = 0;
+  double apply_ms = 0, finish_ms = 0, commit_ms = 0, publish_ms = 0;  // write-back only
 };
+
+double ms_since(std::chrono::steady_clock::time_point* start) {
+  const auto now = std::chrono::steady_clock::now();
+  const double ms = std::chrono::duration<double, std::milli>(now - *start).count();
+  *start = now;
+  return ms;
+}
 
 // Where a batch's tree writes go: straight into LMDB (in-place), or through the write-back
 // cache, which needs a height per commit.
@@ -141,9 +154,11 @@ BatchTime timed_batch(const lmdb::Env& env, MDB_dbi dbi, std::vector<TreeUpdate>
                       TreeWriter* writer, uint64_t* nodes_written = nullptr) {
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = thread_cpu_ms();
+  BatchTime time;
   std::sort(updates.begin(), updates.end(), by_key);
   auto txn = lmdb::Txn::begin(env, false);
   if (!txn) die("begin", txn.status());
+  auto phase = std::chrono::steady_clock::now();
   if (writer->cache == nullptr) {
     lmdb::NodeStoreTxn txn_nodes(*txn, dbi);
     CountingNodeStore nodes(txn_nodes);
@@ -153,15 +168,20 @@ BatchTime timed_batch(const lmdb::Env& env, MDB_dbi dbi, std::vector<TreeUpdate>
   } else {
     auto root = writer->cache->apply(*txn, updates);
     if (!root) die("apply", root.status());
+    time.apply_ms = ms_since(&phase);
     Status status = writer->cache->finish(*txn, ++writer->height);
     if (!status) die("finish", status);
+    time.finish_ms = ms_since(&phase);
   }
   Status status = txn->commit();
   if (!status) die("commit", status);
+  time.commit_ms = ms_since(&phase);
   if (writer->cache != nullptr) writer->cache->committed(writer->height);
-  return {
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(),
-      thread_cpu_ms() - cpu_start};
+  time.publish_ms = ms_since(&phase);
+  time.wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  time.cpu_ms = thread_cpu_ms() - cpu_start;
+  return time;
 }
 
 struct TreeUnderTest {
@@ -223,6 +243,7 @@ Timing measure(TreeUnderTest& tree, const Options& options, bool durable, TreeCa
   if (rc != 0) die("mdb_env_set_flags", lmdb::error("mdb_env_set_flags", rc));
   std::vector<double> times;
   std::vector<double> cpu_times;
+  Timing timing;
   uint64_t nodes_written = 0;
   const uint64_t bytes_before = bytes_written();
   const uint64_t warmup = 3;
@@ -241,6 +262,11 @@ Timing measure(TreeUnderTest& tree, const Options& options, bool durable, TreeCa
     if (round >= warmup) {
       times.push_back(time.wall_ms);
       cpu_times.push_back(time.cpu_ms);
+      const double rounds = static_cast<double>(options.rounds);
+      timing.apply_ms += time.apply_ms / rounds;
+      timing.finish_ms += time.finish_ms / rounds;
+      timing.commit_ms += time.commit_ms / rounds;
+      timing.publish_ms += time.publish_ms / rounds;
     }
   }
   const uint64_t bytes_after = bytes_written();
@@ -251,7 +277,6 @@ Timing measure(TreeUnderTest& tree, const Options& options, bool durable, TreeCa
   }
   tree.height = writer.height;
   const double batches = static_cast<double>(options.rounds + warmup);
-  Timing timing;
   timing.mean_ms = mean(times);
   timing.cpu_mean_ms = mean(cpu_times);
   std::sort(times.begin(), times.end());
@@ -281,17 +306,24 @@ int parse_options(int argc, char** argv, Options* options) {
       options->write_map = true;
       continue;
     }
+    if (flag == "--write-back-only") {
+      options->write_back_only = true;
+      continue;
+    }
     if (flag == "--help") {
       std::printf(
           "usage: phalanx-state-bench [--small N] [--large N] [--batch N] [--rounds N]"
           " [--dir DIR] [--flush-commits N] [--writemap]\n"
+          "                           [--write-back-only]\n"
           "  --small N          accounts in the small tree (default 1000)\n"
           "  --large N          accounts in the large tree (default 1000000)\n"
           "  --batch N          random account updates per commit (default 500)\n"
           "  --rounds N         measured commits per tree and mode (default 128)\n"
           "  --flush-commits N  the write-back cache's flush interval (default 64)\n"
+
           "  --dir DIR          where the trees are built (default: a fresh temp dir)\n"
-          "  --writemap         open LMDB with MDB_WRITEMAP (the store never does)\n");
+          "  --writemap         open LMDB with MDB_WRITEMAP (the store never does)\n"
+          "  --write-back-only  skip the in-place modes\n");
       return 0;
     }
     if (i + 1 >= argc) {
@@ -310,6 +342,7 @@ int parse_options(int argc, char** argv, Options* options) {
       ok = parse_u64(value, &options->rounds);
     } else if (flag == "--flush-commits") {
       ok = parse_u64(value, &options->flush_commits);
+
     } else if (flag == "--dir") {
       options->dir = value;
     } else {
@@ -335,13 +368,21 @@ void print_results(const Options& options, const Timing (&results)[2][4]) {
       static_cast<unsigned long long>(options.flush_commits));
   std::printf("%-19s %10s %9s %9s %10s %9s %9s %7s %9s %9s %7s\n", "mode", "small mean", "p90",
               "max", "large mean", "p90", "max", "ratio", "cpu small", "cpu large", "ratio");
-  for (int m = 0; m < 4; ++m) {
+  for (int m = 0; m < (options.write_back_only ? 2 : 4); ++m) {
     const Timing& small = results[0][m];
     const Timing& large = results[1][m];
     std::printf("%-19s %10.2f %9.2f %9.2f %10.2f %9.2f %9.2f %6.2fx %9.2f %9.2f %6.2fx\n",
                 kModes[m], small.mean_ms, small.p90_ms, small.max_ms, large.mean_ms, large.p90_ms,
                 large.max_ms, large.mean_ms / small.mean_ms, small.cpu_mean_ms, large.cpu_mean_ms,
                 large.cpu_mean_ms / small.cpu_mean_ms);
+  }
+  std::printf("\nwrite-back, mean ms per batch by phase (apply / finish / LMDB commit / publish)\n");
+  for (int m = 0; m < 2; ++m) {
+    for (int s = 0; s < 2; ++s) {
+      const Timing& t = results[s][m];
+      std::printf("%-19s %-5s %6.2f / %6.2f / %6.2f / %6.2f\n", kModes[m], s == 0 ? "small" : "large",
+                  t.apply_ms, t.finish_ms, t.commit_ms, t.publish_ms);
+    }
   }
 }
 
@@ -371,15 +412,18 @@ int run(int argc, char** argv) {
                 allocated_mib(dir + "/data.mdb"));
     TreeCache cache(tree.databases,
                     TreeCacheOptions{options.flush_commits});  // store default bytes
-    for (int m = 0; m < 4; ++m) {
+    for (int m = 0; m < (options.write_back_only ? 2 : 4); ++m) {
       std::printf("  measuring %s...\n", kModes[m]);
       std::fflush(stdout);
       results[s][m] = measure(tree, options, m % 2 == 0, m < 2 ? &cache : nullptr, rng);
     }
-    std::printf(
-        "  per batch: %.0f KiB handed to the kernel write-back (nosync), %.0f in-place;"
-        " in-place writes %.0f nodes\n",
-        results[s][1].kib_written, results[s][3].kib_written, results[s][3].nodes_written);
+    std::printf("  per batch: %.0f KiB handed to the kernel write-back (nosync)",
+                results[s][1].kib_written);
+    if (!options.write_back_only) {
+      std::printf(", %.0f in-place; in-place writes %.0f nodes", results[s][3].kib_written,
+                  results[s][3].nodes_written);
+    }
+    std::printf("\n");
   }
   print_results(options, results);
   if (own_dir) std::filesystem::remove_all(options.dir);

@@ -1,7 +1,8 @@
-// The project hash: SHA-256 through OpenSSL with an EVP_MD fetched once and a per-thread
-// reused EVP_MD_CTX (MEASURED.md: 5.9 M/s on 120-byte inputs vs 2.4 M/s for one-shot
-// SHA256(), and SHA-NI makes it faster than libsodium's SHA-256 and BLAKE2b on long inputs).
-// Thread-safety: every function may be called from any thread (contexts are thread_local).
+// The project hash: SHA-256 through OpenSSL (SHA-NI makes it faster than libsodium's SHA-256
+// and BLAKE2b, MEASURED.md), without one-shot SHA256(), which re-fetches the algorithm on
+// every call: Hasher reuses a context, sha256()/sha256_pair() take the low-level calls
+// (crypto/hash.cc).
+// Thread-safety: every function may be called from any thread; a Hasher belongs to one.
 #pragma once
 
 #include <array>
