@@ -3,6 +3,7 @@
 # bench/results/latest.md and bench/results/latest.json.
 #
 #   bench/run.sh [--scenarios LIST] [--quick] [--duration S] [--out DIR] [--keep]
+#                [--no-profile]
 #
 #   --scenarios LIST  comma-separated subset of 1,2,3,4,5 (default all)
 #                       1  n = 4, max throughput
@@ -16,6 +17,9 @@
 #   --idle-timeout S  how long the bound waits for an idle machine (default 120)
 #   --out DIR         where latest.md / latest.json go (default bench/results)
 #   --keep            keep the work directory (testnets, logs, raw JSON)
+#   --no-profile      no perf profiles (by default, when `perf` works, node 0 is sampled at
+#                     199 Hz through scenario 1 and the catching-up node through scenario 5:
+#                     the report shows where their CPU went, by thread and by function)
 #
 # Installs missing packages and builds build/ (Release) like testnet/up.sh, measures the
 # physical bound first (waiting for an idle machine), then for each scenario starts a fresh
@@ -31,6 +35,7 @@ missed_blocks=10000
 out_dir=$repo/bench/results
 keep=0
 idle_timeout=120
+profile=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenarios) [ $# -ge 2 ] || { echo "run.sh: --scenarios needs a list" >&2; exit 2; }; scenarios=$2; shift ;;
@@ -39,6 +44,7 @@ while [ $# -gt 0 ]; do
     --out) [ $# -ge 2 ] || { echo "run.sh: --out needs a directory" >&2; exit 2; }; out_dir=$2; shift ;;
     --idle-timeout) [ $# -ge 2 ] || { echo "run.sh: --idle-timeout needs seconds" >&2; exit 2; }; idle_timeout=$2; shift ;;
     --keep) keep=1 ;;
+    --no-profile) profile=0 ;;
     -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -71,6 +77,42 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
+
+# Profiles: perf samples one node's threads (named phx-writer, phx-verify-N, ...) while a
+# scenario runs; profile_stop writes $work/NAME.profile.txt for the report.
+perf_ok=0
+if [ "$profile" = 1 ]; then
+  if command -v perf >/dev/null 2>&1 && perf record -q -o "$work/perf.check" -- true >/dev/null 2>&1; then
+    perf_ok=1
+  else
+    say "perf is not available: the report will have no profiles (Debian: apt-get install linux-perf)"
+  fi
+fi
+profile_pid=
+profile_start() {  # NAME PID
+  [ "$perf_ok" = 1 ] || return 0
+  perf record -q -F 199 -p "$2" -o "$work/$1.perf" >/dev/null 2>&1 &
+  profile_pid=$!
+}
+profile_stop() {  # NAME
+  [ -n "$profile_pid" ] || return 0
+  kill -INT "$profile_pid" 2>/dev/null || true
+  wait "$profile_pid" 2>/dev/null || true
+  profile_pid=
+  {
+    echo "by thread:"
+    perf report -i "$work/$1.perf" --sort comm --stdio 2>/dev/null | grep '%' | head -n 12
+    echo
+    echo "by thread and function (top 25):"
+    perf report -i "$work/$1.perf" --sort comm,dso,sym --stdio 2>/dev/null | grep '%' |
+      head -n 25 | cut -c1-150
+  } >"$work/$1.profile.txt" || true
+}
+node_pid() { cat "$work/$1/node$2/pid"; }  # TESTNET NODE
+
+say "disk: fdatasync latency in the work directory"
+"$PYTHON" "$repo/bench/lib/report.py" disk "$work" >"$work/disk.json"
+cat "$work/disk.json"
 
 say "accounts: 99,999 funded accounts + the faucet"
 "$bench" accounts --out "$work/alloc.txt" --count 99999
@@ -106,7 +148,11 @@ half=$(( (duration + 1) / 2 ))
 
 if has 1 || has 2; then
   say "testnet s1 (n = 4)"; up s1 4
-  has 1 && run s1-max s1 --duration "$duration"
+  if has 1; then
+    profile_start s1-max "$(node_pid s1 0)"
+    run s1-max s1 --duration "$duration"
+    profile_stop s1-max
+  fi
   if has 2; then
     run s2-850 s1 --rate 850 --duration "$half"
     max=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("tx_per_s", 0))' \
@@ -142,10 +188,16 @@ if has 5; then
   run s5-fill s5 --rate 500 --warmup 0 --duration 300 --stop-after-blocks "$missed_blocks"
   "$repo/testnet/node.sh" start 3 --dir "$work/s5"
   say "scenario s5-catch-up: node 3 restarted"
+  # The profile starts once node 3 answers, as the catch-up measurement does: its start-up
+  # (reading a genesis of 100,000 accounts) is not catch-up.
+  if [ "$perf_ok" = 1 ] && "$PYTHON" "$repo/bench/lib/report.py" wait-rpc "$work/s5/testnet.json" 3; then
+    profile_start s5-catch-up "$(node_pid s5 3)"
+  fi
   if ! "$bench" catch-up --testnet "$work/s5" --node 3 --timeout 600 --json \
       >"$work/s5-catch-up.json" 2>"$work/s5-catch-up.err"; then
     "$PYTHON" "$repo/bench/lib/report.py" failed s5-catch-up "$work/s5-catch-up.err" >"$work/s5-catch-up.json"
   fi
+  profile_stop s5-catch-up
   cat "$work/s5-catch-up.json"
   down s5
 fi

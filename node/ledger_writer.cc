@@ -3,13 +3,18 @@
 #include <algorithm>
 #include <string>
 
+#include "node/thread_name.h"
+
 namespace phalanx::node {
 
 LedgerWriter::LedgerWriter(ledger::Store* store, NodeHooks* hooks,
                            std::function<void(LedgerBatch)> done)
     : store_(store), hooks_(hooks), done_(std::move(done)) {
   PHALANX_ASSERT(store_ != nullptr && done_);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("phx-writer");
+    run();
+  });
 }
 
 LedgerWriter::~LedgerWriter() { stop(); }

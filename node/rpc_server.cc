@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "node/rpc_methods.h"
+#include "node/thread_name.h"
 
 namespace phalanx::node {
 
@@ -43,7 +44,12 @@ Status check_range(std::string_view name, uint64_t value, uint64_t low, uint64_t
 class ConnectionPool final : public httplib::TaskQueue {
  public:
   ConnectionPool(size_t threads, size_t queued_max) : queued_max_(queued_max) {
-    for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    for (size_t i = 0; i < threads; ++i) {
+      workers_.emplace_back([this] {
+        name_this_thread("phx-rpc");
+        work();
+      });
+    }
   }
 
   void enqueue(std::function<void()> job) override {
@@ -294,6 +300,7 @@ Status RpcServer::start() {
   }
   impl_->port = static_cast<uint16_t>(port);
   impl_->listener = std::thread([impl = impl_.get()] {
+    name_this_thread("phx-rpc-listen");
     impl->http.listen_after_bind();
     {
       std::lock_guard<std::mutex> lock(impl->mutex);

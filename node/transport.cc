@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "node/thread_name.h"
 #include "node/transport_loop.h"
 #include "node/transport_shared.h"
 
@@ -115,7 +116,10 @@ Status Transport::start() {
   bound_endpoint_ = loop_->bound_endpoint();
   started_ = true;
   // Thread creation is the barrier after which only the I/O thread touches the sockets.
-  thread_ = std::thread([loop = loop_.get()] { loop->run(); });
+  thread_ = std::thread([loop = loop_.get()] {
+    name_this_thread("phx-transport");
+    loop->run();
+  });
   return Status::ok();
 }
 

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "node/thread_name.h"
+
 namespace phalanx::node {
 namespace {
 
@@ -42,7 +44,12 @@ VerifyPool::VerifyPool(SignatureCache& cache, VerifyPoolOptions options)
   size_t count = options.threads;
   if (count == 0) count = std::max<size_t>(1, std::thread::hardware_concurrency());
   threads_.reserve(count);
-  for (size_t i = 0; i < count; ++i) threads_.emplace_back([this] { worker_loop(); });
+  for (size_t i = 0; i < count; ++i) {
+    threads_.emplace_back([this, i] {
+      name_this_thread("phx-verify-" + std::to_string(i));
+      worker_loop();
+    });
+  }
 }
 
 VerifyPool::~VerifyPool() { stop(); }

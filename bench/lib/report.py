@@ -4,8 +4,13 @@
   report.py line FILE                   one line from a phalanx-bench run --json report
   report.py failed NAME ERRFILE         {"name", "error"} for a run that failed (its last
                                         stderr line)
+  report.py disk DIR                    this disk's fdatasync latency: 200 synced 4 KiB writes
+                                        in DIR (JSON; a ledger commit and every consensus
+                                        persist wait for one)
+  report.py wait-rpc TESTNET_JSON NODE  waits (at most 120 s) until that node's JSON-RPC answers
   report.py compose WORK OUT DURATION   OUT/latest.json and OUT/latest.md from the reports
-                                        run.sh left in WORK (bound.json, s*.json)
+                                        run.sh left in WORK (bound.json, disk.json, s*.json,
+                                        *.profile.txt)
 """
 import datetime
 import glob
@@ -13,6 +18,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 
 # The scenarios' report keys kept in latest.json (the raw reports hold more).
 KEPT = ("name", "n", "mode", "offered_tx_per_s", "window_s", "tx_per_s", "tx_per_s_getblock",
@@ -48,6 +55,53 @@ def failed(name, err_path):
     with open(err_path, errors="replace") as f:
         lines = [line.strip() for line in f if line.strip()]
     return {"name": name, "error": lines[-1] if lines else "failed without a message"}
+
+
+def disk(directory, count=200):
+    """Latency of a 4 KiB write followed by fdatasync, at spread offsets of a 4 MiB file."""
+    path = os.path.join(directory, "fsync.probe")
+    block = os.urandom(4096)
+    times = []
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        for i in range(count):
+            start = time.perf_counter()
+            os.pwrite(fd, block, (i * 37 % 1024) * 4096)
+            os.fdatasync(fd)
+            times.append((time.perf_counter() - start) * 1000)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    times.sort()
+    pick = lambda q: round(times[min(len(times) - 1, int(q * len(times)))], 3)
+    return {"fdatasync_4k_ms": {"p50": pick(0.5), "p90": pick(0.9), "p99": pick(0.99),
+                                "max": round(times[-1], 3)}, "count": count}
+
+
+def wait_rpc(testnet_json, node, timeout_s=120):
+    """True once node `node` of the testnet answers getHealth over JSON-RPC."""
+    url = load(testnet_json)["nodes"][node]["rpc"]
+    body = b'{"jsonrpc":"2.0","id":1,"method":"getHealth"}'
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(url, body, {"content-type": "application/json"})
+            urllib.request.urlopen(request, timeout=1).read()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def profiles_of(work):
+    """{scenario name: profile text} from run.sh's *.profile.txt files."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(work, "*.profile.txt"))):
+        with open(path, errors="replace") as f:
+            text = f.read().strip()
+        if text:
+            out[os.path.basename(path)[:-len(".profile.txt")]] = text
+    return out
 
 
 def scenarios_of(work, bound):
@@ -148,6 +202,22 @@ def markdown(doc):
     lines += ["", "| target (issue #8) | measured | met |", "|---|---|---|"]
     for target, measured, met in doc["targets"]:
         lines.append(f"| {target} | {measured} | {'yes' if met else '**no**'} |")
+    if doc.get("disk"):
+        d = doc["disk"]["fdatasync_4k_ms"]
+        lines += ["", f"Disk (before the testnets started): a 4 KiB write + fdatasync took p50 "
+                  f"{d['p50']} ms, p90 {d['p90']} ms, p99 {d['p99']} ms. Each block waits, on "
+                  "every node, for synced writes in series with its votes and its ledger commit "
+                  "(docs/performance.md, \"Session 4: the latency was the disk\"); under the "
+                  "testnet's own writes each takes several times the idle figure."]
+    if doc.get("profiles"):
+        lines += ["", "## Profiles", "",
+                  "`perf record -F 199` of one node through the scenario (node 0 in scenario 1, "
+                  "the catching-up node in scenario 5), by thread (`phx-writer` the ledger "
+                  "writer, `phx-verify-N` the signature pool, `phx-rpc` JSON-RPC, `phalanxd` the "
+                  "event loop, `ZMQbg` ZeroMQ's I/O) and by function. How to read them against "
+                  "the targets: docs/performance.md."]
+        for name, text in doc["profiles"].items():
+            lines += ["", f"### {name}", "", "```", text, "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -159,6 +229,9 @@ def compose(work, out, duration):
            "machine": bound["machine"], "verify_per_s": bound["verify_per_s"],
            "bound_idle": bound["idle"], "bound_tx_per_s": bound["bound_tx_per_s"],
            "duration_s": int(duration), "scenarios": list(s.values()),
+           "disk": load(os.path.join(work, "disk.json"))
+           if os.path.exists(os.path.join(work, "disk.json")) else None,
+           "profiles": profiles_of(work),
            "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok in targets(s)]}
     with open(os.path.join(out, "latest.json"), "w") as f:
         json.dump(doc, f, indent=1)
@@ -174,6 +247,11 @@ def main(argv):
         return 0
     if len(argv) == 4 and argv[1] == "failed":
         print(json.dumps(failed(argv[2], argv[3])))
+        return 0
+    if len(argv) == 4 and argv[1] == "wait-rpc":
+        return 0 if wait_rpc(argv[2], int(argv[3])) else 1
+    if len(argv) == 3 and argv[1] == "disk":
+        print(json.dumps(disk(argv[2])))
         return 0
     if len(argv) == 5 and argv[1] == "compose":
         compose(argv[2], argv[3], argv[4])
