@@ -13,6 +13,9 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <cstring>
+#include <random>
+
 
 namespace phalanx::crypto {
 namespace {
@@ -60,6 +63,19 @@ Hash Hasher::finish() {
   Hash out = finalize(ctx);
   init(ctx);  // ready for reuse, never left in a finalised state
   return out;
+}
+
+size_t HashHasher::operator()(const Hash& hash) const noexcept {
+  static const uint64_t seed = [] {
+    std::random_device device;
+    return (uint64_t{device()} << 32) ^ device();
+  }();
+  uint64_t first = 0, second = 0;
+  std::memcpy(&first, hash.data(), sizeof first);
+  std::memcpy(&second, hash.data() + 8, sizeof second);
+  uint64_t mixed = (first ^ seed) * 0x9e3779b97f4a7c15ull;  // odd multipliers: bijective
+  mixed = (mixed ^ second ^ (mixed >> 29)) * 0xbf58476d1ce4e5b9ull;
+  return static_cast<size_t>(mixed ^ (mixed >> 32));
 }
 
 Hash sha256(ByteSpan bytes) {

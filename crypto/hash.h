@@ -40,4 +40,11 @@ Hash sha256_pair(const Hash& a, const Hash& b);
 
 inline std::string to_hex(const Hash& h) { return hex_encode(h); }
 
+// For unordered containers keyed by a Hash (transaction hashes, for one). Peers choose those
+// keys and can grind them, so the bucket comes from the hash's first 16 bytes mixed with a
+// seed drawn once per process: without the seed they cannot aim many keys at one bucket.
+struct HashHasher {
+  size_t operator()(const Hash& hash) const noexcept;
+};
+
 }  // namespace phalanx::crypto

@@ -47,6 +47,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ledger/state.h"
@@ -257,7 +258,7 @@ class Mempool {
 
   MempoolOptions options_;
   std::map<Arrival, Entry> entries_;
-  std::map<Hash, Arrival> by_hash_;
+  std::unordered_map<Hash, Arrival, crypto::HashHasher> by_hash_;
   std::map<Address, Sender> senders_;
   std::set<Arrival> idle_;  // not in flight: candidates for blocks
   // Idle txs, first to evict first: lowest fee, then newest (highest arrival).

@@ -20,11 +20,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <list>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "ledger/transaction.h"
@@ -69,8 +69,9 @@ class SignatureCache {
     std::condition_variable settled;  // a pending verification finished
     // Most recently used first; `index` points into it.
     std::list<std::pair<Hash, bool>> recency;
-    std::map<Hash, std::list<std::pair<Hash, bool>>::iterator> index;
-    std::set<Hash> pending;  // being verified by some thread right now
+    std::unordered_map<Hash, std::list<std::pair<Hash, bool>>::iterator, crypto::HashHasher>
+        index;
+    std::unordered_set<Hash, crypto::HashHasher> pending;  // being verified by a thread now
   };
 
   Shard& shard_for(const Hash& tx_hash) const;

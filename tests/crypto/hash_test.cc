@@ -56,5 +56,25 @@ TEST(Sha256, ThreadLocalContextsDoNotInterfere) {
   for (int count : mismatches) EXPECT_EQ(count, 0);
 }
 
+// HashHasher: equal keys agree; keys that share their first 8 bytes (what a cheap grind
+// could produce) or differ in one bit still spread over the buckets of an unordered map.
+TEST(HashHasher, EqualKeysAgreeAndSimilarKeysSpread) {
+  const HashHasher hasher;
+  std::vector<size_t> buckets(1024, 0);
+  for (uint32_t i = 0; i < 16384; ++i) {
+    Hash key{};  // the first 8 bytes all zero: only bytes 8..11 vary
+    key[8] = static_cast<uint8_t>(i);
+    key[9] = static_cast<uint8_t>(i >> 8);
+    EXPECT_EQ(hasher(key), hasher(Hash(key)));
+    ++buckets[hasher(key) % buckets.size()];
+  }
+  // 16 keys a bucket on average; a poor mix would pile them into a few.
+  for (size_t count : buckets) EXPECT_LT(count, 48u);
+  Hash a = sha256(as_span("a"));
+  Hash b = a;
+  b[0] ^= 1;
+  EXPECT_NE(hasher(a), hasher(b));
+}
+
 }  // namespace
 }  // namespace phalanx::crypto
