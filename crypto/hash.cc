@@ -16,7 +16,6 @@
 #include <cstring>
 #include <random>
 
-
 namespace phalanx::crypto {
 namespace {
 
@@ -73,7 +72,7 @@ size_t HashHasher::operator()(const Hash& hash) const noexcept {
   uint64_t first = 0, second = 0;
   std::memcpy(&first, hash.data(), sizeof first);
   std::memcpy(&second, hash.data() + 8, sizeof second);
-  uint64_t mixed = (first ^ seed) * 0x9e3779b97f4a7c15ull;  // odd multipliers: bijective
+  uint64_t mixed = (first ^ seed) * 0x9e3779b97f4a7c15ull;
   mixed = (mixed ^ second ^ (mixed >> 29)) * 0xbf58476d1ce4e5b9ull;
   return static_cast<size_t>(mixed ^ (mixed >> 32));
 }
