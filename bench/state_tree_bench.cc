@@ -17,17 +17,21 @@
 // Population uses MDB_NOSYNC too (one sync at the end): it is setup, not what is measured.
 // --writemap measures MDB_WRITEMAP (dirty pages written from the map, no pwrite copies), an
 // option the store does not take: it would expose the map to stray writes.
-// Besides wall time it prints the thread's CPU time per batch, which a busy host disturbs less.
+// Besides wall time it prints the thread's CPU time per batch, which a busy host disturbs less,
+// and a write-back commit's mean time by phase: TreeCache::apply (the tree update), finish
+// (the pending record, or the flush), the LMDB commit, and committed() (publishing).
+// --write-back-only skips the in-place modes.
 //
 // Why in-place cannot meet 2x: 500 random updates saturate a 1k tree (~270 of its nodes
 // rewritten) but touch ~1300 nodes of a 1M tree (sum over levels of min(16^level, 500)), and
 // LMDB copies a 4 KiB page per node it rewrites. Write-back rewrites each dirty node once per
 // flush, and a flush's nodes share pages. Per update the path cost is the depth:
-// log16(1M)/log16(1k) = 2. Figures: docs/performance.md (session 5).
+// log16(1M)/log16(1k) = 2. Write-back still misses it: the 1M tree's apply visits ~5x the
+// nodes at a higher cost each (cache misses, LMDB reads), and its flushes rewrite most of the
+// 134 MiB tree. Figures: docs/performance.md (sessions 5 and 6).
 //
 // Usage: phalanx-state-bench [--small N] [--large N] [--batch N] [--rounds N] [--dir DIR]
-//                            [--flush-commits N] [--writemap]
-//                            [--write-back-only]
+//                            [--flush-commits N] [--writemap] [--write-back-only]
 #include <lmdb.h>
 #include <sys/stat.h>
 #include <time.h>
