@@ -67,8 +67,10 @@ export PHALANX_BIN_DIR=$repo/build/bin
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/phalanx-bench.XXXXXX")
 nets=()
+profile_pid=  # the perf record running, if any (profile_start)
 cleanup() {
   local rc=$? net
+  if [ -n "${profile_pid:-}" ]; then kill -INT "$profile_pid" 2>/dev/null || true; wait "$profile_pid" 2>/dev/null || true; fi
   for net in "${nets[@]}"; do
     [ -f "$net/testnet.json" ] && "$repo/testnet/down.sh" --dir "$net" --grace 5 >/dev/null 2>&1 || true
   done
@@ -88,7 +90,6 @@ if [ "$profile" = 1 ]; then
     say "perf is not available: the report will have no profiles (Debian: apt-get install linux-perf)"
   fi
 fi
-profile_pid=
 profile_start() {  # NAME PID
   [ "$perf_ok" = 1 ] || return 0
   perf record -q -F 199 -p "$2" -o "$work/$1.perf" >/dev/null 2>&1 &
@@ -99,6 +100,7 @@ profile_stop() {  # NAME
   kill -INT "$profile_pid" 2>/dev/null || true
   wait "$profile_pid" 2>/dev/null || true
   profile_pid=
+  [ -s "$work/$1.perf" ] || { say "no profile of $1 (perf recorded nothing)"; return 0; }
   {
     echo "by thread:"
     perf report -i "$work/$1.perf" --sort comm --stdio 2>/dev/null | grep '%' | head -n 12
@@ -188,13 +190,15 @@ if has 5; then
   run s5-fill s5 --rate 500 --warmup 0 --duration 300 --stop-after-blocks "$missed_blocks"
   "$repo/testnet/node.sh" start 3 --dir "$work/s5"
   say "scenario s5-catch-up: node 3 restarted"
-  # The profile starts once node 3 answers, as the catch-up measurement does: its start-up
-  # (reading a genesis of 100,000 accounts) is not catch-up.
+  "$bench" catch-up --testnet "$work/s5" --node 3 --timeout 600 --json \
+    >"$work/s5-catch-up.json" 2>"$work/s5-catch-up.err" &
+  catch_up_pid=$!
+  # The profile starts once node 3 answers, where the catch-up measurement starts too: its
+  # start-up (reading a genesis of 100,000 accounts) is not catch-up.
   if [ "$perf_ok" = 1 ] && "$PYTHON" "$repo/bench/lib/report.py" wait-rpc "$work/s5/testnet.json" 3; then
     profile_start s5-catch-up "$(node_pid s5 3)"
   fi
-  if ! "$bench" catch-up --testnet "$work/s5" --node 3 --timeout 600 --json \
-      >"$work/s5-catch-up.json" 2>"$work/s5-catch-up.err"; then
+  if ! wait "$catch_up_pid"; then
     "$PYTHON" "$repo/bench/lib/report.py" failed s5-catch-up "$work/s5-catch-up.err" >"$work/s5-catch-up.json"
   fi
   profile_stop s5-catch-up

@@ -324,7 +324,6 @@ int parse_options(int argc, char** argv, Options* options) {
           "  --batch N          random account updates per commit (default 500)\n"
           "  --rounds N         measured commits per tree and mode (default 128)\n"
           "  --flush-commits N  the write-back cache's flush interval (default 64)\n"
-
           "  --dir DIR          where the trees are built (default: a fresh temp dir)\n"
           "  --writemap         open LMDB with MDB_WRITEMAP (the store never does)\n"
           "  --write-back-only  skip the in-place modes\n");
@@ -346,7 +345,6 @@ int parse_options(int argc, char** argv, Options* options) {
       ok = parse_u64(value, &options->rounds);
     } else if (flag == "--flush-commits") {
       ok = parse_u64(value, &options->flush_commits);
-
     } else if (flag == "--dir") {
       options->dir = value;
     } else {
@@ -380,12 +378,13 @@ void print_results(const Options& options, const Timing (&results)[2][4]) {
                 large.max_ms, large.mean_ms / small.mean_ms, small.cpu_mean_ms, large.cpu_mean_ms,
                 large.cpu_mean_ms / small.cpu_mean_ms);
   }
-  std::printf("\nwrite-back, mean ms per batch by phase (apply / finish / LMDB commit / publish)\n");
+  std::printf(
+      "\nwrite-back, mean ms per batch by phase (apply / finish / LMDB commit / publish)\n");
   for (int m = 0; m < 2; ++m) {
     for (int s = 0; s < 2; ++s) {
       const Timing& t = results[s][m];
-      std::printf("%-19s %-5s %6.2f / %6.2f / %6.2f / %6.2f\n", kModes[m], s == 0 ? "small" : "large",
-                  t.apply_ms, t.finish_ms, t.commit_ms, t.publish_ms);
+      std::printf("%-19s %-5s %6.2f / %6.2f / %6.2f / %6.2f\n", kModes[m],
+                  s == 0 ? "small" : "large", t.apply_ms, t.finish_ms, t.commit_ms, t.publish_ms);
     }
   }
 }

@@ -15,6 +15,7 @@
 import datetime
 import glob
 import json
+import math
 import os
 import subprocess
 import sys
@@ -58,12 +59,15 @@ def failed(name, err_path):
 
 
 def disk(directory, count=200):
-    """Latency of a 4 KiB write followed by fdatasync, at spread offsets of a 4 MiB file."""
+    """Latency of overwriting 4 KiB of an existing, synced 4 MiB file then fdatasync, at
+    spread offsets (no block allocation in the timing, as LMDB rewrites its pages)."""
     path = os.path.join(directory, "fsync.probe")
     block = os.urandom(4096)
     times = []
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
+        os.pwrite(fd, os.urandom(4096 * 1024), 0)
+        os.fsync(fd)
         for i in range(count):
             start = time.perf_counter()
             os.pwrite(fd, block, (i * 37 % 1024) * 4096)
@@ -73,7 +77,8 @@ def disk(directory, count=200):
         os.close(fd)
         os.unlink(path)
     times.sort()
-    pick = lambda q: round(times[min(len(times) - 1, int(q * len(times)))], 3)
+    # Nearest rank: the smallest value with at least q of the samples at or below it.
+    pick = lambda q: round(times[max(0, math.ceil(q * len(times)) - 1)], 3)
     return {"fdatasync_4k_ms": {"p50": pick(0.5), "p90": pick(0.9), "p99": pick(0.99),
                                 "max": round(times[-1], 3)}, "count": count}
 
@@ -99,7 +104,7 @@ def profiles_of(work):
     for path in sorted(glob.glob(os.path.join(work, "*.profile.txt"))):
         with open(path, errors="replace") as f:
             text = f.read().strip()
-        if text:
+        if "%" in text:  # perf's lines have percentages; headers alone mean no samples
             out[os.path.basename(path)[:-len(".profile.txt")]] = text
     return out
 
@@ -213,8 +218,9 @@ def markdown(doc):
         lines += ["", "## Profiles", "",
                   "`perf record -F 199` of one node through the scenario (node 0 in scenario 1, "
                   "the catching-up node in scenario 5), by thread (`phx-writer` the ledger "
-                  "writer, `phx-verify-N` the signature pool, `phx-rpc` JSON-RPC, `phalanxd` the "
-                  "event loop, `ZMQbg` ZeroMQ's I/O) and by function. How to read them against "
+                  "writer, `phx-verify-N` the signature pool, `phx-rpc`/`phx-rpc-listen` JSON-RPC, "
+                  "`phx-transport` and `ZMQbg` ZeroMQ's I/O, `phalanxd` the event loop) and by "
+                  "function. How to read them against "
                   "the targets: docs/performance.md."]
         for name, text in doc["profiles"].items():
             lines += ["", f"### {name}", "", "```", text, "```"]

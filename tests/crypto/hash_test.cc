@@ -43,7 +43,7 @@ TEST(Sha256, PairIsHashOfConcatenation) {
   EXPECT_NE(sha256_pair(a, b), sha256_pair(b, a));
 }
 
-TEST(Sha256, ThreadLocalContextsDoNotInterfere) {
+TEST(Sha256, ConcurrentCallersDoNotInterfere) {
   const Hash expected = sha256(as_span("abc"));
   std::vector<std::thread> threads;
   std::vector<int> mismatches(4, 0);
