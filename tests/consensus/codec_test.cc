@@ -9,15 +9,12 @@
 #include "consensus/records.h"
 #include "crypto/cereal_bounded.h"
 #include "crypto/hash.h"
+#include "tests/testutil/keys.h"
 
 namespace phalanx::consensus {
 namespace {
 
-Hash filled(uint8_t byte) {
-  Hash hash;
-  hash.fill(byte);
-  return hash;
-}
+using testutil::filled;
 
 crypto::SecretKey vector_key() {
   crypto::Seed seed{};

@@ -5,6 +5,7 @@
 
 #include "consensus/checkpoint.h"
 #include "consensus/journal.h"
+#include "tests/testutil/keys.h"
 
 namespace phalanx::consensus {
 namespace {
@@ -16,11 +17,7 @@ Config config_with(uint32_t n, bool quorum_2f = false) {
   return config;
 }
 
-Hash filled(uint8_t byte) {
-  Hash hash;
-  hash.fill(byte);
-  return hash;
-}
+using testutil::filled;
 
 Signature signature_of(uint8_t byte) {
   Signature signature;

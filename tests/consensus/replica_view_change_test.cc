@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "consensus/view_change.h"
+#include "tests/consensus/catch_up_fixture.h"
 #include "tests/consensus/cluster.h"
 
 namespace phalanx::consensus::testing {
@@ -13,12 +14,6 @@ constexpr uint64_t kTimeout = 2000;
 
 void note_pending_everywhere(Cluster& cluster) {
   for (uint32_t i = 0; i < cluster.n(); ++i) cluster.replica(i).note_pending_request(true);
-}
-
-size_t count_kind(const TestNode& node, MessageKind kind) {
-  size_t count = 0;
-  for (const Outbound& out : node.sent) count += out.message.kind == kind ? 1 : 0;
-  return count;
 }
 
 TEST(ViewChangeTimer, StartsWithAPendingRequestDoublesAndIsCappedAt8x) {

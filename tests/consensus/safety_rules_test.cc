@@ -8,6 +8,7 @@
 
 #include "consensus/codec.h"
 #include "consensus/restore.h"
+#include "tests/testutil/keys.h"
 
 namespace phalanx::consensus {
 namespace {
@@ -28,11 +29,7 @@ class CountingSigner final : public Signer {
   int* calls_;
 };
 
-Hash filled(uint8_t byte) {
-  Hash hash;
-  hash.fill(byte);
-  return hash;
-}
+using testutil::filled;
 
 std::map<std::string, Bytes> apply(const std::vector<PersistOp>& ops) {
   std::map<std::string, Bytes> disk;

@@ -3,14 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/testutil/keys.h"
+
 namespace phalanx::crypto {
 namespace {
 
-Seed seed_of(uint8_t first) {
-  Seed seed{};
-  for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(first + i);
-  return seed;
-}
+using testutil::seed_of;
 
 // RFC 8032 section 7.1, TEST 1 (empty message).
 TEST(Ed25519, Rfc8032KnownAnswer) {

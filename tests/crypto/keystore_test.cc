@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tests/testutil/keys.h"
 #include "tests/testutil/temp_dir.h"
 
 namespace phalanx::crypto {
@@ -18,11 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-Seed seed_of(uint8_t first) {
-  Seed seed{};
-  for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(first + i);
-  return seed;
-}
+using testutil::seed_of;
 
 class KeystoreTest : public ::testing::Test {
  protected:

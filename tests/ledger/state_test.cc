@@ -4,37 +4,37 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/testutil/keys.h"
 #include "tests/testutil/rng.h"
 
 namespace phalanx::ledger {
 namespace {
 
-constexpr char kChain[] = "phalanx-test";
+constexpr char kStateChain[] = "phalanx-test";
 
 using testutil::Rng;
 
-crypto::SecretKey key(uint8_t i) {
-  crypto::Seed seed{};
-  seed.fill(i);
-  return crypto::SecretKey::from_seed(seed);
-}
-Address address(uint8_t i) { return crypto::address_of(key(i).public_key()); }
+// Named apart from tests/ledger/store_fixture.h's kChain, key() and address(): the files of
+// one test executable share a unity unit, where a same-named helper here would silently
+// replace the fixture's in the store tests (it did: TxIndexIsWriteOnce signed for this chain).
+using testutil::key_of;
+Address user_address(uint8_t i) { return crypto::address_of(key_of(i).public_key()); }
 
 Genesis test_genesis(std::vector<std::pair<uint8_t, uint64_t>> balances) {
   Genesis genesis;
-  genesis.chain_id = kChain;
+  genesis.chain_id = kStateChain;
   genesis.genesis_time_ms = 1764000000000;
   for (uint8_t i = 100; i < 104; ++i) {
-    genesis.validators.push_back({key(i).public_key(), "tcp://127.0.0.1:" + std::to_string(i)});
+    genesis.validators.push_back({key_of(i).public_key(), "tcp://127.0.0.1:" + std::to_string(i)});
   }
   for (const auto& [who, balance] : balances)
-    genesis.allocations.push_back({address(who), balance});
+    genesis.allocations.push_back({user_address(who), balance});
   return genesis;
 }
 
 Block make_block(uint64_t height, std::vector<SignedTransaction> txs) {
   Block block;
-  block.header.chain_id = kChain;
+  block.header.chain_id = kStateChain;
   block.header.height = height;
   block.transactions = std::move(txs);
   block.header.tx_count = static_cast<uint32_t>(block.transactions.size());
@@ -43,8 +43,8 @@ Block make_block(uint64_t height, std::vector<SignedTransaction> txs) {
 }
 
 SignedTransaction transfer(uint8_t from, uint8_t to, uint64_t amount, uint64_t fee, uint64_t nonce,
-                           const std::string& chain = kChain) {
-  return make_transfer(key(from), chain, address(to), amount, fee, nonce);
+                           const std::string& chain = kStateChain) {
+  return make_transfer(key_of(from), chain, user_address(to), amount, fee, nonce);
 }
 
 // A transaction with arbitrary (possibly out-of-range) fields, as a buggy caller might build.
@@ -75,10 +75,10 @@ TEST(StateTest, TransferMovesFundsBurnsFeeAndAdvancesNonce) {
   EXPECT_EQ(errors(outcome), std::vector<TxError>{TxError::kNone});
   EXPECT_EQ(outcome.fees_burned, 7u);
   EXPECT_EQ(outcome.committed_count(), 1u);
-  EXPECT_EQ((*state.account(address(1)))->balance, 693u);
-  EXPECT_EQ((*state.account(address(1)))->nonce, 1u);
-  EXPECT_EQ((*state.account(address(2)))->balance, 800u);
-  EXPECT_EQ((*state.account(address(2)))->nonce, 0u);
+  EXPECT_EQ((*state.account(user_address(1)))->balance, 693u);
+  EXPECT_EQ((*state.account(user_address(1)))->nonce, 1u);
+  EXPECT_EQ((*state.account(user_address(2)))->balance, 800u);
+  EXPECT_EQ((*state.account(user_address(2)))->nonce, 0u);
   EXPECT_EQ(total(state), 1500u);
   EXPECT_EQ(outcome.accounts.size(), 2u);
 }
@@ -86,14 +86,14 @@ TEST(StateTest, TransferMovesFundsBurnsFeeAndAdvancesNonce) {
 TEST(StateTest, TransferToNewAccountCreatesIt) {
   MemoryState state(test_genesis({{1, 1000}}));
   state.execute(make_block(1, {transfer(1, 9, 10, 1, 0)}));
-  EXPECT_EQ(**state.account(address(9)), (Account{10, 0}));
+  EXPECT_EQ(**state.account(user_address(9)), (Account{10, 0}));
 }
 
 TEST(StateTest, SelfTransferOnlyPaysTheFee) {
   MemoryState state(test_genesis({{1, 1000}}));
   const BlockOutcome outcome = state.execute(make_block(1, {transfer(1, 1, 400, 3, 0)}));
   EXPECT_EQ(errors(outcome), std::vector<TxError>{TxError::kNone});
-  EXPECT_EQ(**state.account(address(1)), (Account{997, 1}));
+  EXPECT_EQ(**state.account(user_address(1)), (Account{997, 1}));
 }
 
 TEST(StateTest, NoncesMustBeUsedInOrder) {
@@ -109,7 +109,7 @@ TEST(StateTest, NoncesMustBeUsedInOrder) {
   EXPECT_EQ(errors(first),
             (std::vector<TxError>{TxError::kNonceGap, TxError::kNone, TxError::kNonceUsed,
                                   TxError::kDuplicate, TxError::kNone}));
-  EXPECT_EQ(**state.account(address(1)), (Account{996, 2}));
+  EXPECT_EQ(**state.account(user_address(1)), (Account{996, 2}));
 }
 
 TEST(StateTest, ReplaysAreDuplicatesAndChangeNothing) {
@@ -131,7 +131,7 @@ TEST(StateTest, WrongChainIdFails) {
       state.execute(make_block(1, {transfer(1, 2, 100, 5, 0, "other-chain")}));
   EXPECT_EQ(errors(outcome), std::vector<TxError>{TxError::kWrongChainId});
   EXPECT_TRUE(outcome.txs[0].indexed());  // failed txs are indexed too (write-once)
-  EXPECT_EQ(**state.account(address(1)), (Account{1000, 0}));
+  EXPECT_EQ(**state.account(user_address(1)), (Account{1000, 0}));
 }
 
 TEST(StateTest, InsufficientBalanceCountsTheFeeAndChargesNothing) {
@@ -145,7 +145,7 @@ TEST(StateTest, InsufficientBalanceCountsTheFeeAndChargesNothing) {
   // Exactly the balance is enough.
   const BlockOutcome exact = state.execute(make_block(2, {transfer(1, 2, 995, 5, 0)}));
   EXPECT_EQ(errors(exact), std::vector<TxError>{TxError::kNone});
-  EXPECT_EQ(**state.account(address(1)), (Account{0, 1}));
+  EXPECT_EQ(**state.account(user_address(1)), (Account{0, 1}));
 }
 
 TEST(StateTest, LaterTransactionsSeeEarlierOnesInTheSameBlock) {
@@ -158,8 +158,8 @@ TEST(StateTest, LaterTransactionsSeeEarlierOnesInTheSameBlock) {
                                   }));
   EXPECT_EQ(errors(outcome),
             (std::vector<TxError>{TxError::kNone, TxError::kNone, TxError::kInsufficientBalance}));
-  EXPECT_EQ(**state.account(address(2)), (Account{40, 1}));
-  EXPECT_EQ(**state.account(address(3)), (Account{550, 0}));
+  EXPECT_EQ(**state.account(user_address(2)), (Account{40, 1}));
+  EXPECT_EQ(**state.account(user_address(3)), (Account{550, 0}));
   EXPECT_EQ(total(state), 1000u);
 }
 
@@ -173,7 +173,7 @@ TEST(StateTest, OutOfRangeAmountsFailWithoutWrapping) {
                                       raw_transfer(1, 2, UINT64_MAX, UINT64_MAX, 0),
                                   }));
   for (const TxOutcome& tx : outcome.txs) EXPECT_EQ(tx.error, TxError::kAmountOverflow);
-  EXPECT_EQ(**state.account(address(1)), (Account{kAmountMax, 0}));
+  EXPECT_EQ(**state.account(user_address(1)), (Account{kAmountMax, 0}));
 }
 
 // A reader with arbitrary contents, including states a conserved ledger never reaches.
@@ -191,8 +191,8 @@ class FakeReader final : public AccountReader {
 
 TEST(StateTest, RecipientBalanceOverflowFails) {
   FakeReader reader;
-  reader.accounts[address(1)] = Account{100, 0};
-  reader.accounts[address(2)] = Account{kAmountMax - 5, 0};
+  reader.accounts[user_address(1)] = Account{100, 0};
+  reader.accounts[user_address(2)] = Account{kAmountMax - 5, 0};
   auto outcome = apply_block(reader, make_block(1, {transfer(1, 2, 6, 0, 0)}));
   ASSERT_TRUE(outcome.is_ok());
   EXPECT_EQ(errors(*outcome), std::vector<TxError>{TxError::kAmountOverflow});
@@ -201,7 +201,7 @@ TEST(StateTest, RecipientBalanceOverflowFails) {
 
 TEST(StateTest, ExhaustedNonceIsUsedNotWrapped) {
   FakeReader reader;
-  reader.accounts[address(1)] = Account{100, UINT64_MAX};
+  reader.accounts[user_address(1)] = Account{100, UINT64_MAX};
   auto outcome = apply_block(reader, make_block(1, {transfer(1, 2, 1, 0, UINT64_MAX)}));
   ASSERT_TRUE(outcome.is_ok());
   EXPECT_EQ(errors(*outcome), std::vector<TxError>{TxError::kNonceUsed});
@@ -231,7 +231,7 @@ TEST(StateTest, GenesisBlockCarriesTheAllocationsRoot) {
   EXPECT_EQ(block.header.timestamp_ms, genesis.genesis_time_ms);
   EXPECT_TRUE(block.transactions.empty());
   EXPECT_EQ(block.header.state_root,
-            compute_state_root({{address(1), {1000, 0}}, {address(2), {500, 0}}}));
+            compute_state_root({{user_address(1), {1000, 0}}, {user_address(2), {500, 0}}}));
 }
 
 TEST(StateTest, GenesisFingerprintCoversEveryField) {
@@ -244,7 +244,7 @@ TEST(StateTest, GenesisFingerprintCoversEveryField) {
   variants[4].block_limits.txs_max += 1;
   variants[5].validators[0].p2p = "tcp://127.0.0.1:1";
   variants[6].allocations[0].balance += 1;
-  variants[7].allocations.push_back({address(2), 1});
+  variants[7].allocations.push_back({user_address(2), 1});
   std::set<Hash> fingerprints = {genesis_fingerprint(base)};
   for (const Genesis& variant : variants) fingerprints.insert(genesis_fingerprint(variant));
   EXPECT_EQ(fingerprints.size(), variants.size() + 1);
@@ -288,7 +288,7 @@ TEST(StateTest, SupplyConservedOverThousandsOfRandomTransactions) {
       committed += outcome.txs[i].committed();
     }
     for (uint8_t i = 1; i <= kAccounts; ++i) {  // resync the generator with reality
-      next_nonce[i] = (*state.account(address(i))).value_or(Account{}).nonce;
+      next_nonce[i] = (*state.account(user_address(i))).value_or(Account{}).nonce;
     }
     history.insert(history.end(), txs.begin(), txs.end());
     ASSERT_EQ(total(state), supply) << "height " << height;

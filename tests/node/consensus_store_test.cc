@@ -27,15 +27,10 @@ namespace {
 using testutil::Rng;
 using Records = std::map<std::string, Bytes>;
 
-class TempDir {
- public:
-  TempDir() { path_ = testutil::make_temp_dir("phalanx-consensus-store"); }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string log() const { return path_ + "/records.log"; }
-
- private:
-  std::string path_;
+// A directory for one store, removed with it; log() is where the store keeps its records.
+struct StoreDir : testutil::TempDir {
+  StoreDir() : TempDir("phalanx-consensus-store") {}
+  std::string log() const { return path() + "/records.log"; }
 };
 
 consensus::PersistOp put(std::string key, Bytes value) {
@@ -74,7 +69,7 @@ void write_file(const std::string& path, const std::string& content) {
 }
 
 TEST(ConsensusStore, WritesInOrderAndSurvivesReopening) {
-  TempDir dir;
+  StoreDir dir;
   {
     auto store = open_store(dir.path());
     ASSERT_NE(store, nullptr);
@@ -89,7 +84,7 @@ TEST(ConsensusStore, WritesInOrderAndSurvivesReopening) {
 }
 
 TEST(ConsensusStore, ErasedRecordsStayErasedAfterReopening) {
-  TempDir dir;
+  StoreDir dir;
   {
     auto store = open_store(dir.path());
     ASSERT_TRUE(store->write(std::vector{put("a", {1}), put("b", {2}), put("c", {})}).is_ok());
@@ -101,7 +96,7 @@ TEST(ConsensusStore, ErasedRecordsStayErasedAfterReopening) {
 }
 
 TEST(ConsensusStore, ABadOpWritesNothing) {
-  TempDir dir;
+  StoreDir dir;
   auto store = open_store(dir.path());
   ASSERT_NE(store, nullptr);
   const std::vector<consensus::PersistOp> ops{put("kept", {1}), put("", {2})};
@@ -144,7 +139,7 @@ void expect_torn_tail_dropped(const std::string& dir, const std::string& what) {
 }
 
 TEST(ConsensusStore, ATornTailAtEveryByteOfTheLastFrameIsDropped) {
-  TempDir dir;
+  StoreDir dir;
   const auto [before, after] = three_writes(dir.path());
   const std::string full = read_file(dir.log());
   ASSERT_LT(before, after);
@@ -168,7 +163,7 @@ TEST(ConsensusStore, ATornTailAtEveryByteOfTheLastFrameIsDropped) {
 }
 
 TEST(ConsensusStore, DamageInAMiddleFrameRefusesToOpen) {
-  TempDir dir;
+  StoreDir dir;
   three_writes(dir.path());
   std::string content = read_file(dir.log());
   // The second frame starts after the first: 12-byte header, count, two puts.
@@ -224,7 +219,7 @@ int open_with_little_memory(const std::string& dir) {
 // Lengths at and above the frame bound, and far above the file: the frame is the end and
 // nothing is allocated for it.
 TEST(ConsensusStore, AFrameLengthOfFourGibibytesIsTheEndAndAllocatesNothing) {
-  TempDir dir;
+  StoreDir dir;
   const auto [before, after] = three_writes(dir.path());
   const std::string content = read_file(dir.log());
   for (const uint32_t length : {uint32_t{0xffffffff}, uint32_t{1} << 30, (uint32_t{1} << 30) + 1}) {
@@ -240,7 +235,7 @@ TEST(ConsensusStore, AFrameLengthOfFourGibibytesIsTheEndAndAllocatesNothing) {
 // Random damage to a valid log, and random files: open() either reads a prefix of the
 // writes or refuses with a message; it never crashes, and a store it opens takes writes.
 TEST(ConsensusStore, RandomDamageNeverCrashesOpen) {
-  TempDir dir;
+  StoreDir dir;
   three_writes(dir.path());
   const std::string valid = read_file(dir.log());
   Rng rng(20261128);
@@ -268,7 +263,7 @@ TEST(ConsensusStore, RandomDamageNeverCrashesOpen) {
 }
 
 TEST(ConsensusStore, CompactionKeepsTheLiveSetAndSurvivesReopening) {
-  TempDir dir;
+  StoreDir dir;
   ConsensusStoreOptions options = small_options();
   options.compaction_bytes_min = 8192;
   Records model;
@@ -303,7 +298,7 @@ TEST(ConsensusStore, CompactionKeepsTheLiveSetAndSurvivesReopening) {
 }
 
 TEST(ConsensusStore, ALeftoverCompactionFileIsIgnored) {
-  TempDir dir;
+  StoreDir dir;
   three_writes(dir.path());
   write_file(dir.log() + ".new", std::string(100, '\x07'));
   auto store = open_store(dir.path());
@@ -313,7 +308,7 @@ TEST(ConsensusStore, ALeftoverCompactionFileIsIgnored) {
 }
 
 TEST(ConsensusStore, MigratesTheLmdbEnvironmentOfEarlierVersions) {
-  TempDir dir;
+  StoreDir dir;
   const Records old{{"view", {0, 0, 0, 3}}, {"checkpoint", Bytes(500, 7)}, {"vote/x", {1, 2}}};
   ASSERT_NO_FATAL_FAILURE(testutil::write_legacy_consensus_env(dir.path(), old));
   ASSERT_TRUE(std::filesystem::exists(dir.path() + "/data.mdb"));
@@ -334,7 +329,7 @@ TEST(ConsensusStore, MigratesTheLmdbEnvironmentOfEarlierVersions) {
 // A crash between the migration's rename and the removal of data.mdb: the next open
 // migrates again from the untouched environment, replacing the log.
 TEST(ConsensusStore, AnInterruptedMigrationIsRepeated) {
-  TempDir dir;
+  StoreDir dir;
   const Records old{{"view", {0, 0, 0, 3}}, {"vote/y", {9}}};
   ASSERT_NO_FATAL_FAILURE(testutil::write_legacy_consensus_env(dir.path(), old));
   write_file(dir.log(), std::string(64, '\x01'));  // a log that is not one
@@ -345,7 +340,7 @@ TEST(ConsensusStore, AnInterruptedMigrationIsRepeated) {
 }
 
 TEST(ConsensusStore, TheFileIsWrittenWithZerosAheadOfTheLog) {
-  TempDir dir;
+  StoreDir dir;
   auto store = open_store(dir.path());  // preallocates 4096 bytes at a time
   ASSERT_TRUE(store->write(std::vector{put("a", Bytes(100, 1))}).is_ok());
   std::string content = read_file(dir.log());
@@ -410,7 +405,7 @@ ConsensusStoreOptions crash_options() {
 }
 
 TEST(ConsensusStore, SigkilledWriterLeavesAPrefixOfWholeWrites) {
-  TempDir dir;
+  StoreDir dir;
   Rng rng(20261127);
   uint64_t reported = 0;
   for (int round = 0; round < 12; ++round) {

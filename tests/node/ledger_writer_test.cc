@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "tests/testutil/keys.h"
 #include "tests/testutil/temp_dir.h"
 
 namespace phalanx::node {
@@ -17,20 +18,16 @@ namespace {
 
 constexpr char kChain[] = "phalanx-writer-test";
 
-crypto::SecretKey key(uint8_t i) {
-  crypto::Seed seed{};
-  seed.fill(i);
-  return crypto::SecretKey::from_seed(seed);
-}
+using testutil::key_of;
 
 ledger::Genesis test_genesis() {
   ledger::Genesis genesis;
   genesis.chain_id = kChain;
   genesis.genesis_time_ms = 1764000000000;
   for (uint8_t i = 100; i < 104; ++i) {
-    genesis.validators.push_back({key(i).public_key(), "tcp://127.0.0.1:" + std::to_string(i)});
+    genesis.validators.push_back({key_of(i).public_key(), "tcp://127.0.0.1:" + std::to_string(i)});
   }
-  genesis.allocations.push_back({crypto::address_of(key(1).public_key()), 1'000'000});
+  genesis.allocations.push_back({crypto::address_of(key_of(1).public_key()), 1'000'000});
   return genesis;
 }
 
@@ -47,7 +44,7 @@ class Chain {
     block.header.prev_hash = prev_hash_;
     block.header.timestamp_ms = 1764000000000 + height_;
     block.transactions.push_back(ledger::make_transfer(
-        sender_, kChain, crypto::address_of(key(2).public_key()), 1, 0, height_ - 1));
+        sender_, kChain, crypto::address_of(key_of(2).public_key()), 1, 0, height_ - 1));
     block.header.tx_count = 1;
     block.header.tx_root = ledger::merkle_root(ledger::transaction_hashes(block));
     prev_hash_ = ledger::block_hash(block.header);
@@ -57,7 +54,7 @@ class Chain {
   }
 
  private:
-  crypto::SecretKey sender_ = key(1);
+  crypto::SecretKey sender_ = key_of(1);
   crypto::Hash prev_hash_{};
   uint64_t height_ = 0;
 };
@@ -107,7 +104,8 @@ struct Returned {
   }
   void wait_blocks(size_t count) {
     std::unique_lock<std::mutex> lock(mutex);
-    changed.wait(lock, [&] { return blocks >= count || (!batches.empty() && !batches.back().status); });
+    changed.wait(lock,
+                 [&] { return blocks >= count || (!batches.empty() && !batches.back().status); });
   }
 };
 
@@ -128,8 +126,8 @@ class LedgerWriterTest : public ::testing::Test {
   }
 
   std::unique_ptr<LedgerWriter> make_writer(NodeHooks* hooks) {
-    return std::make_unique<LedgerWriter>(store_.get(), hooks,
-                                          [this](LedgerBatch batch) { returned_.add(std::move(batch)); });
+    return std::make_unique<LedgerWriter>(
+        store_.get(), hooks, [this](LedgerBatch batch) { returned_.add(std::move(batch)); });
   }
 
   std::string dir_;
@@ -184,8 +182,9 @@ TEST_F(LedgerWriterTest, StopWritesWhatIsQueued) {
 TEST_F(LedgerWriterTest, AFailedCommitComesBackAsAnErrorAndStopsTheWriter) {
   auto writer = make_writer(nullptr);
   ASSERT_TRUE(writer->submit({chain_.next()}));
-  returned_.wait_blocks(1);  // written on its own (queued together, both would fail: all or nothing)
-  (void)chain_.next();       // skipped: the next block does not follow the ledger's tip
+  returned_.wait_blocks(
+      1);               // written on its own (queued together, both would fail: all or nothing)
+  (void)chain_.next();  // skipped: the next block does not follow the ledger's tip
   ASSERT_TRUE(writer->submit({chain_.next()}));
   returned_.wait_blocks(2);
   ASSERT_EQ(returned_.batches.size(), 2u);

@@ -12,14 +12,9 @@
 namespace phalanx::node {
 namespace {
 
-class TempDir {
- public:
-  TempDir() { path_ = testutil::make_temp_dir("phalanx-node-unit"); }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+// A directory for one test's config files, removed with them.
+struct ConfigDir : testutil::TempDir {
+  ConfigDir() : TempDir("phalanx-node-unit") {}
 };
 
 std::string error_of(std::string_view json) {
@@ -91,7 +86,7 @@ TEST(NodeConfig, MissingFileSaysToInit) {
 }
 
 TEST(Home, InitWritesAPrivateKeyAndRefusesToOverwriteIt) {
-  TempDir dir;
+  ConfigDir dir;
   const HomePaths paths(dir.path() + "/home");
   auto public_key = init_home(paths, NodeConfig{});
   ASSERT_TRUE(public_key.is_ok()) << public_key.message();
@@ -109,7 +104,7 @@ TEST(Home, InitWritesAPrivateKeyAndRefusesToOverwriteIt) {
 }
 
 TEST(Home, KeyFileMustBePrivateAndWellFormed) {
-  TempDir dir;
+  ConfigDir dir;
   const std::string path = dir.path() + "/node.key";
   ASSERT_TRUE(write_file_atomic(path, std::string(64, 'a') + "\n", 0644).is_ok());
   auto readable = load_node_key(path);
@@ -122,7 +117,7 @@ TEST(Home, KeyFileMustBePrivateAndWellFormed) {
 }
 
 TEST(Home, LockIsExclusiveUntilReleased) {
-  TempDir dir;
+  ConfigDir dir;
   const std::string path = dir.path() + "/node.lock";
   {
     auto first = HomeLock::acquire(path);

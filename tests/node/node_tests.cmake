@@ -15,6 +15,7 @@ if(TARGET phalanxd)
                                     ${CMAKE_CURRENT_SOURCE_DIR}/node_load_test.cc
                                     ${CMAKE_CURRENT_SOURCE_DIR}/node_cluster.cc)
   target_link_libraries(node_process_tests PRIVATE phalanx_node GTest::gtest GTest::gtest_main)
+  phalanx_test_code(node_process_tests)
   target_compile_definitions(node_process_tests
                              PRIVATE PHALANX_PHALANXD_PATH="$<TARGET_FILE:phalanxd>")
   add_dependencies(node_process_tests phalanxd)

@@ -5,20 +5,17 @@
 #include "gtest/gtest.h"
 #include "node/event_queue.h"
 #include "node/wire.h"
+#include "tests/testutil/keys.h"
 
 namespace phalanx::node {
 namespace {
 
-crypto::SecretKey key(uint8_t tag) {
-  crypto::Seed seed{};
-  seed.fill(tag);
-  return crypto::SecretKey::from_seed(seed);
-}
+using testutil::key_of;
 
 ledger::SignedTransaction tx(uint64_t nonce) {
   crypto::Address to;
   to.bytes.fill(7);
-  return ledger::make_transfer(key(1), "wire-test", to, 10, 1, nonce);
+  return ledger::make_transfer(key_of(1), "wire-test", to, 10, 1, nonce);
 }
 
 consensus::Message vote() {

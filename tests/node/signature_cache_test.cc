@@ -7,16 +7,14 @@
 #include <latch>
 #include <thread>
 
+#include "tests/testutil/keys.h"
+
 namespace phalanx::node {
 namespace {
 
 const std::string kChain = "phalanx-test";
 
-crypto::SecretKey key_of(uint8_t index) {
-  crypto::Seed seed{};
-  seed.fill(index);
-  return crypto::SecretKey::from_seed(seed);
-}
+using testutil::key_of;
 
 std::vector<ledger::SignedTransaction> transfers(size_t count) {
   const crypto::SecretKey key = key_of(1);

@@ -11,25 +11,24 @@
 #include <thread>
 #include <vector>
 
+#include "tests/testutil/keys.h"
+
 namespace phalanx::node {
 namespace {
 
-const std::string kChain = "phalanx-test";
+const std::string kPoolChain = "phalanx-test";
 
-crypto::SecretKey key_of(uint8_t index) {
-  crypto::Seed seed{};
-  seed.fill(index);
-  return crypto::SecretKey::from_seed(seed);
-}
+using testutil::key_of;
 
 // `count` transfers; every index in `bad` gets a flipped signature bit (bytes and hash
 // recomputed, so only the signature is wrong).
-std::vector<ledger::SignedTransaction> transfers(size_t count, const std::set<size_t>& bad = {}) {
+std::vector<ledger::SignedTransaction> pool_transfers(size_t count,
+                                                      const std::set<size_t>& bad = {}) {
   const crypto::SecretKey key = key_of(3);
   const crypto::Address to = crypto::address_of(key_of(4).public_key());
   std::vector<ledger::SignedTransaction> txs;
   for (size_t nonce = 0; nonce < count; ++nonce) {
-    ledger::SignedTransaction tx = ledger::make_transfer(key, kChain, to, 7, 1, nonce);
+    ledger::SignedTransaction tx = ledger::make_transfer(key, kPoolChain, to, 7, 1, nonce);
     if (bad.contains(nonce)) {
       tx.tx.signature[0] ^= 0x01;
       tx.bytes = ledger::encode_transaction(tx.tx);
@@ -62,7 +61,7 @@ TEST(VerifyPool, SizesToTheCoresByDefault) {
 
 TEST(VerifyPool, BatchRejectsTamperedSignatures) {
   const std::set<size_t> bad = {0, 5, 17, 29};
-  const auto txs = transfers(30, bad);
+  const auto txs = pool_transfers(30, bad);
   SignatureCache cache;
   VerifyPool pool(cache, VerifyPoolOptions{.threads = 2, .claim_txs = 4});
   EXPECT_EQ(pool.verify_batch(refs(txs)), expected(txs.size(), bad));
@@ -72,7 +71,7 @@ TEST(VerifyPool, BatchRejectsTamperedSignatures) {
 
 TEST(VerifyPool, RepeatedAndConcurrentBatchesVerifyEachTransactionOnce) {
   const std::set<size_t> bad = {3};
-  const auto txs = transfers(24, bad);
+  const auto txs = pool_transfers(24, bad);
   SignatureCache cache;
   VerifyPool pool(cache, VerifyPoolOptions{.threads = 2, .claim_txs = 3});
   constexpr size_t kCallers = 3;
@@ -94,7 +93,8 @@ TEST(VerifyPool, RepeatedAndConcurrentBatchesVerifyEachTransactionOnce) {
 
 TEST(VerifyPool, SubmitCompletesOnAWorkerThread) {
   const std::set<size_t> bad = {1};
-  auto owner = std::make_shared<const std::vector<ledger::SignedTransaction>>(transfers(9, bad));
+  auto owner =
+      std::make_shared<const std::vector<ledger::SignedTransaction>>(pool_transfers(9, bad));
   // Declared before the pool: a worker may still be inside set_value when get() returns,
   // and the pool's destructor joins it.
   std::promise<std::pair<std::vector<bool>, std::thread::id>> done;
@@ -116,7 +116,7 @@ TEST(VerifyPool, SubmitCompletesOnAWorkerThread) {
 }
 
 TEST(VerifyPool, QueueIsBounded) {
-  const auto txs = transfers(12);
+  const auto txs = pool_transfers(12);
   // Hold the only worker inside a completion so the queue fills deterministically.
   std::promise<void> started;
   std::promise<void> release;
@@ -150,7 +150,7 @@ TEST(VerifyPool, QueueIsBounded) {
 }
 
 TEST(VerifyPool, StopRunsEveryAcceptedCompletionOnceThenRefuses) {
-  const auto txs = transfers(40, {2});
+  const auto txs = pool_transfers(40, {2});
   std::atomic<size_t> completions{0};
   std::atomic<size_t> valid_total{0};
   SignatureCache cache;
