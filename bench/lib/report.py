@@ -216,8 +216,10 @@ def markdown(doc):
                   "testnet's own writes each takes several times the idle figure."]
     if doc.get("profiles"):
         lines += ["", "## Profiles", "",
-                  "`perf record -F 199` of one node through the scenario (node 0 in scenario 1, "
-                  "the catching-up node in scenario 5), by thread (`phx-writer` the ledger "
+                  "`perf record -F 199` of one node in runs of their own, after the measured ones "
+                  "(sampling a node while it is measured slows it): node 0 through a 10 s "
+                  "max-throughput run on scenario 1's testnet, node 3 through a second, "
+                  "2,000-block catch-up after scenario 5; by thread (`phx-writer` the ledger "
                   "writer, `phx-verify-N` the signature pool, `phx-rpc`/`phx-rpc-listen` JSON-RPC, "
                   "`phx-transport` and `ZMQbg` ZeroMQ's I/O, `phalanxd` the event loop) and by "
                   "function. How to read them against "
