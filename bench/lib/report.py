@@ -4,7 +4,7 @@
   report.py line FILE                   one line from a phalanx-bench run --json report
   report.py failed NAME ERRFILE         {"name", "error"} for a run that failed (its last
                                         stderr line)
-  report.py disk DIR                    this disk's fdatasync latency: 200 synced 4 KiB writes
+  report.py disk DIR                    this disk's fdatasync latency: 200 synced 4 KiB overwrites
                                         in DIR (JSON; a ledger commit and every consensus
                                         persist wait for one)
   report.py wait-rpc TESTNET_JSON NODE  waits (at most 120 s) until that node's JSON-RPC answers
