@@ -18,7 +18,7 @@
 #   --out DIR         where latest.md / latest.json go (default bench/results)
 #   --keep            keep the work directory (testnets, logs, raw JSON)
 #   --no-profile      no perf profiles (by default, when `perf` works, node 0 is sampled at
-#                     199 Hz through a 10 s max-throughput run after scenarios 1-2, and a
+#                     999 Hz through a 10 s max-throughput run after scenarios 1-2, and a
 #                     node through a second, 2,000-block catch-up after scenario 5: runs of
 #                     their own, not measured; the report shows where the CPU went)
 #
@@ -93,7 +93,7 @@ if [ "$profile" = 1 ]; then
 fi
 profile_start() {  # NAME PID
   [ "$perf_ok" = 1 ] || return 0
-  perf record -q -F 199 -p "$2" -o "$work/$1.perf" >/dev/null 2>&1 &
+  perf record -q -F 999 -p "$2" -o "$work/$1.perf" >/dev/null 2>&1 &
   profile_pid=$!
 }
 profile_stop() {  # NAME

@@ -216,7 +216,7 @@ def markdown(doc):
                   "testnet's own writes each takes several times the idle figure."]
     if doc.get("profiles"):
         lines += ["", "## Profiles", "",
-                  "`perf record -F 199` of one node in runs of their own, after the measured ones "
+                  "`perf record -F 999` of one node in runs of their own, after the measured ones "
                   "(sampling a node while it is measured slows it): node 0 through a 10 s "
                   "max-throughput run on scenario 1's testnet, node 3 through a second, "
                   "2,000-block catch-up after scenario 5; by thread (`phx-writer` the ledger "
