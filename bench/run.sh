@@ -81,8 +81,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
-# Profiles: perf samples one node's threads (named phx-writer, phx-verify-N, ...) while a
-# scenario runs; profile_stop writes $work/NAME.profile.txt for the report.
+# Profiles: perf samples one node's threads (named phx-writer, phx-verify-N, ...) through an
+# unmeasured run; profile_stop writes $work/NAME.profile.txt for the report.
 perf_ok=0
 if [ "$profile" = 1 ]; then
   if command -v perf >/dev/null 2>&1 && perf record -q -o "$work/perf.check" -- true >/dev/null 2>&1; then
@@ -151,9 +151,7 @@ half=$(( (duration + 1) / 2 ))
 
 if has 1 || has 2; then
   say "testnet s1 (n = 4)"; up s1 4
-  if has 1; then
-    run s1-max s1 --duration "$duration"
-  fi
+  has 1 && run s1-max s1 --duration "$duration"
   if has 2; then
     run s2-850 s1 --rate 850 --duration "$half"
     max=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("tx_per_s", 0))' \
@@ -214,7 +212,7 @@ if has 5; then
     "$bench" catch-up --testnet "$work/s5" --node 3 --timeout 300 --json \
       >"$work/prof-s5.json" 2>>"$work/prof-s5.err" &
     catch_up_pid=$!
-    if "$PYTHON" "$repo/bench/lib/report.py" wait-rpc "$work/s5/testnet.json" 3; then
+    if "$PYTHON" "$repo/testnet/lib/nodes.py" answers "$work/s5" 3 120; then
       profile_start s5-catch-up "$(node_pid s5 3)"
     fi
     wait "$catch_up_pid" || say "the profiled catch-up failed (prof-s5.err)"

@@ -74,6 +74,18 @@ using testutil::Rng;
   std::exit(1);
 }
 
+// Wall ms of a write-back commit's phases: TreeCache::apply, finish (pending record or
+// flush), the LMDB commit, and committed() (publishing the layer, merging into dirty_).
+struct Phases {
+  double apply_ms = 0, finish_ms = 0, commit_ms = 0, publish_ms = 0;
+  void add(const Phases& other, double weight) {
+    apply_ms += other.apply_ms * weight;
+    finish_ms += other.finish_ms * weight;
+    commit_ms += other.commit_ms * weight;
+    publish_ms += other.publish_ms * weight;
+  }
+};
+
 struct Timing {
   double mean_ms = 0;  // flushes included: the cost per batch in the long run
   double max_ms = 0;
@@ -83,9 +95,7 @@ struct Timing {
   double cpu_median_ms = 0;  // this thread's CPU time: steadier than wall time on a busy host
   double nodes_written = 0;  // mean per batch
   double kib_written = 0;    // mean per batch (write/pwrite bytes, /proc/self/io wchar)
-  // Write-back only, mean wall ms per batch: TreeCache::apply, finish (pending record or
-  // flush), the LMDB commit, and committed() (publishing the layer, merging into dirty_).
-  double apply_ms = 0, finish_ms = 0, commit_ms = 0, publish_ms = 0;
+  Phases phases;             // write-back only: the mean per batch
 };
 
 // Bytes this process has passed to write(2)-family calls so far.
@@ -136,7 +146,7 @@ double thread_cpu_ms() {
 struct BatchTime {
   double wall_ms = 0;
   double cpu_ms = 0;
-  double apply_ms = 0, finish_ms = 0, commit_ms = 0, publish_ms = 0;  // write-back only
+  Phases phases;  // write-back only
 };
 
 double ms_since(std::chrono::steady_clock::time_point* start) {
@@ -172,16 +182,16 @@ BatchTime timed_batch(const lmdb::Env& env, MDB_dbi dbi, std::vector<TreeUpdate>
   } else {
     auto root = writer->cache->apply(*txn, updates);
     if (!root) die("apply", root.status());
-    time.apply_ms = ms_since(&phase);
+    time.phases.apply_ms = ms_since(&phase);
     Status status = writer->cache->finish(*txn, ++writer->height);
     if (!status) die("finish", status);
-    time.finish_ms = ms_since(&phase);
+    time.phases.finish_ms = ms_since(&phase);
   }
   Status status = txn->commit();
   if (!status) die("commit", status);
-  time.commit_ms = ms_since(&phase);
+  time.phases.commit_ms = ms_since(&phase);
   if (writer->cache != nullptr) writer->cache->committed(writer->height);
-  time.publish_ms = ms_since(&phase);
+  time.phases.publish_ms = ms_since(&phase);
   time.wall_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   time.cpu_ms = thread_cpu_ms() - cpu_start;
@@ -266,11 +276,7 @@ Timing measure(TreeUnderTest& tree, const Options& options, bool durable, TreeCa
     if (round >= warmup) {
       times.push_back(time.wall_ms);
       cpu_times.push_back(time.cpu_ms);
-      const double rounds = static_cast<double>(options.rounds);
-      timing.apply_ms += time.apply_ms / rounds;
-      timing.finish_ms += time.finish_ms / rounds;
-      timing.commit_ms += time.commit_ms / rounds;
-      timing.publish_ms += time.publish_ms / rounds;
+      timing.phases.add(time.phases, 1.0 / static_cast<double>(options.rounds));
     }
   }
   const uint64_t bytes_after = bytes_written();
@@ -358,6 +364,9 @@ int parse_options(int argc, char** argv, Options* options) {
   return -1;
 }
 
+// The modes measured: the two write-back ones first, then in-place unless skipped.
+int modes_measured(const Options& options) { return options.write_back_only ? 2 : 4; }
+
 constexpr const char* kModes[4] = {"write-back durable", "write-back nosync", "in-place durable",
                                    "in-place nosync"};
 
@@ -370,7 +379,7 @@ void print_results(const Options& options, const Timing (&results)[2][4]) {
       static_cast<unsigned long long>(options.flush_commits));
   std::printf("%-19s %10s %9s %9s %10s %9s %9s %7s %9s %9s %7s\n", "mode", "small mean", "p90",
               "max", "large mean", "p90", "max", "ratio", "cpu small", "cpu large", "ratio");
-  for (int m = 0; m < (options.write_back_only ? 2 : 4); ++m) {
+  for (int m = 0; m < modes_measured(options); ++m) {
     const Timing& small = results[0][m];
     const Timing& large = results[1][m];
     std::printf("%-19s %10.2f %9.2f %9.2f %10.2f %9.2f %9.2f %6.2fx %9.2f %9.2f %6.2fx\n",
@@ -382,9 +391,9 @@ void print_results(const Options& options, const Timing (&results)[2][4]) {
       "\nwrite-back, mean ms per batch by phase (apply / finish / LMDB commit / publish)\n");
   for (int m = 0; m < 2; ++m) {
     for (int s = 0; s < 2; ++s) {
-      const Timing& t = results[s][m];
+      const Phases& p = results[s][m].phases;
       std::printf("%-19s %-5s %6.2f / %6.2f / %6.2f / %6.2f\n", kModes[m],
-                  s == 0 ? "small" : "large", t.apply_ms, t.finish_ms, t.commit_ms, t.publish_ms);
+                  s == 0 ? "small" : "large", p.apply_ms, p.finish_ms, p.commit_ms, p.publish_ms);
     }
   }
 }
@@ -415,7 +424,7 @@ int run(int argc, char** argv) {
                 allocated_mib(dir + "/data.mdb"));
     TreeCache cache(tree.databases,
                     TreeCacheOptions{options.flush_commits});  // store default bytes
-    for (int m = 0; m < (options.write_back_only ? 2 : 4); ++m) {
+    for (int m = 0; m < modes_measured(options); ++m) {
       std::printf("  measuring %s...\n", kModes[m]);
       std::fflush(stdout);
       results[s][m] = measure(tree, options, m % 2 == 0, m < 2 ? &cache : nullptr, rng);

@@ -12,11 +12,9 @@
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <sodium.h>
 
-#include <chrono>
 #include <cstring>
-#include <exception>
-#include <random>
 
 namespace phalanx::crypto {
 namespace {
@@ -66,19 +64,13 @@ Hash Hasher::finish() {
   return out;
 }
 
-namespace {
-const char device_less_seed_marker = 0;  // its address varies with ASLR
-}  // namespace
-
 size_t HashHasher::operator()(const Hash& hash) const noexcept {
-  static const uint64_t seed = []() -> uint64_t {
-    try {
-      std::random_device device;
-      return (uint64_t{device()} << 32) ^ device();
-    } catch (const std::exception&) {  // no entropy source: still unknown to a remote peer
-      return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count() ^
-                                   reinterpret_cast<uintptr_t>(&device_less_seed_marker));
-    }
+  // libsodium's randombytes, as for keys and salts (crypto/ed25519.cc): it cannot fail.
+  static const uint64_t seed = [] {
+    PHALANX_ASSERT_MSG(sodium_init() >= 0, "sodium_init failed");
+    uint64_t drawn = 0;
+    randombytes_buf(&drawn, sizeof drawn);
+    return drawn;
   }();
   uint64_t first = 0, second = 0;
   std::memcpy(&first, hash.data(), sizeof first);

@@ -7,7 +7,6 @@
   report.py disk DIR                    this disk's fdatasync latency: 200 synced 4 KiB overwrites
                                         in DIR (JSON; a ledger commit and every consensus
                                         persist wait for one)
-  report.py wait-rpc TESTNET_JSON NODE  waits (at most 120 s) until that node's JSON-RPC answers
   report.py compose WORK OUT DURATION   OUT/latest.json and OUT/latest.md from the reports
                                         run.sh left in WORK (bound.json, disk.json, s*.json,
                                         *.profile.txt)
@@ -20,7 +19,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 
 # The scenarios' report keys kept in latest.json (the raw reports hold more).
 KEPT = ("name", "n", "mode", "offered_tx_per_s", "window_s", "tx_per_s", "tx_per_s_getblock",
@@ -81,21 +79,6 @@ def disk(directory, count=200):
     pick = lambda q: round(times[max(0, math.ceil(q * len(times)) - 1)], 3)
     return {"fdatasync_4k_ms": {"p50": pick(0.5), "p90": pick(0.9), "p99": pick(0.99),
                                 "max": round(times[-1], 3)}, "count": count}
-
-
-def wait_rpc(testnet_json, node, timeout_s=120):
-    """True once node `node` of the testnet answers getHealth over JSON-RPC."""
-    url = load(testnet_json)["nodes"][node]["rpc"]
-    body = b'{"jsonrpc":"2.0","id":1,"method":"getHealth"}'
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            request = urllib.request.Request(url, body, {"content-type": "application/json"})
-            urllib.request.urlopen(request, timeout=1).read()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 def profiles_of(work):
@@ -256,8 +239,6 @@ def main(argv):
     if len(argv) == 4 and argv[1] == "failed":
         print(json.dumps(failed(argv[2], argv[3])))
         return 0
-    if len(argv) == 4 and argv[1] == "wait-rpc":
-        return 0 if wait_rpc(argv[2], int(argv[3])) else 1
     if len(argv) == 3 and argv[1] == "disk":
         print(json.dumps(disk(argv[2])))
         return 0

@@ -4,6 +4,9 @@
   nodes.py status DIR          one line per node: id, pid, state, height, view, peers
   nodes.py wait DIR TIMEOUT_S  until every node answers getHealth and sees N-1 peers;
                                exit 1 (with the log's tail) if a node exits or on timeout
+  nodes.py answers DIR I TIMEOUT_S
+                               until node I answers getHealth (its start-up is over);
+                               exit 1 if it exits or on timeout
   nodes.py ports-free PORT...  exit 1 naming the first port 127.0.0.1 cannot bind
 
 A node's pid comes from DIR/nodeI/pid, written by the scripts; it counts as running only
@@ -114,6 +117,18 @@ def wait(testnet_dir, timeout_s):
         time.sleep(0.2)
 
 
+def answers(testnet_dir, index, timeout_s):
+    node = load(testnet_dir)["nodes"][index]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if node_state(node_pid(node["home"])) == "dead":
+            return 1
+        if rpc(node["rpc"], "getHealth") is not None:
+            return 0
+        time.sleep(0.05)
+    return 1
+
+
 def ports_free(ports):
     for port in ports:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -133,6 +148,8 @@ def main(argv):
         return 0
     if len(argv) == 4 and argv[1] == "wait":
         return wait(argv[2], int(argv[3]))
+    if len(argv) == 5 and argv[1] == "answers":
+        return answers(argv[2], int(argv[3]), int(argv[4]))
     if len(argv) >= 3 and argv[1] == "ports-free":
         return ports_free([int(p) for p in argv[2:]])
     print("usage: nodes.py status DIR | wait DIR TIMEOUT_S | ports-free PORT...",
