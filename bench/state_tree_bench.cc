@@ -75,7 +75,7 @@ using testutil::Rng;
 }
 
 // Wall ms of a write-back commit's phases: TreeCache::apply, finish (pending record or
-// flush), the LMDB commit, and committed() (publishing the layer, merging into dirty_).
+// flush), the LMDB commit, and committed() (publishing the version).
 struct Phases {
   double apply_ms = 0, finish_ms = 0, commit_ms = 0, publish_ms = 0;
   void add(const Phases& other, double weight) {
@@ -180,7 +180,7 @@ BatchTime timed_batch(const lmdb::Env& env, MDB_dbi dbi, std::vector<TreeUpdate>
     if (!root) die("apply", root.status());
     if (nodes_written != nullptr) *nodes_written += nodes.writes;
   } else {
-    auto root = writer->cache->apply(*txn, updates);
+    auto root = writer->cache->apply(updates);
     if (!root) die("apply", root.status());
     time.phases.apply_ms = ms_since(&phase);
     Status status = writer->cache->finish(*txn, ++writer->height);

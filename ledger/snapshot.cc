@@ -28,7 +28,7 @@ Snapshot::Snapshot(Snapshot&& other) noexcept
       height_(other.height_),
       fees_burned_(other.fees_burned_),
       tip_hash_(other.tip_hash_),
-      tree_layer_(std::move(other.tree_layer_)) {
+      tree_version_(std::move(other.tree_version_)) {
   other.open_count_ = nullptr;
 }
 
@@ -140,7 +140,7 @@ Result<AccountProof> Snapshot::prove(const Address& address) const {
   auto account = records::read_account(txn_, databases_->accounts, address);
   if (!account) return account.status();
   result.account = *account;
-  const LayeredNodeReader nodes = tree_nodes();
+  const MemNodeReader nodes = tree_nodes();
   const StateTree tree(static_cast<const NodeReader&>(nodes));
   auto root = tree.root_hash();
   if (!root) return root.status();
@@ -152,19 +152,20 @@ Result<AccountProof> Snapshot::prove(const Address& address) const {
 }
 
 Result<Snapshot> Store::snapshot() const {
-  // A transaction begun just before a flush committed finds no layer of its height: the
-  // next one sees the flushed tree. Each miss needs another flush committed in between (or
-  // layer_at's 1 s wait for a commit being published, which committed() does at once).
+  // A transaction begun several commits before the tree version is looked up finds its
+  // version gone (only the last few are kept): the next one sees a newer tip. Each miss
+  // needs several commits in between (or version_at's 1 s wait for a commit being
+  // published, which committed() does at once).
   constexpr int kAttempts = 64;
   for (int attempt = 1;; ++attempt) {
     auto txn = lmdb::Txn::begin(env_, true);
     if (!txn) return txn.status();
     Snapshot snapshot(std::move(txn).value(), &databases_, &genesis_, &open_snapshots_);
     PHALANX_RETURN_IF_ERROR(snapshot.load_tip());
-    snapshot.tree_layer_ = tree_->layer_at(snapshot.height());
-    if (snapshot.tree_layer_ != nullptr) return snapshot;
+    snapshot.tree_version_ = tree_->version_at(snapshot.height());
+    if (snapshot.tree_version_ != nullptr) return snapshot;
     if (attempt == kAttempts) {
-      return Status::error("no state tree layer for height " + std::to_string(snapshot.height()));
+      return Status::error("no state tree version for height " + std::to_string(snapshot.height()));
     }
   }
 }

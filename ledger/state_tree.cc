@@ -11,27 +11,23 @@ Status missing_node(const Hash& key, uint32_t depth) {
                        " on the path of key " + crypto::to_hex(key) + " (corrupt store)");
 }
 
-// The leaves of a subtree that holds at most one leaf (`existing`) after `updates`: the
-// existing leaf unless an update names its key, plus every update that sets a value.
-std::vector<TreeUpdate> surviving_leaves(const TreeSlot& existing,
+}  // namespace
+
+std::vector<TreeUpdate> surviving_leaves(const TreeLeaf* existing,
                                          std::span<const TreeUpdate> updates) {
   std::vector<TreeUpdate> out;
   out.reserve(updates.size() + 1);
-  bool existing_pending = existing.kind == TreeSlot::Kind::kLeaf;
+  bool existing_pending = existing != nullptr;
   for (const TreeUpdate& update : updates) {
-    if (existing_pending && existing.leaf.key <= update.key) {
-      if (existing.leaf.key < update.key) {
-        out.push_back({existing.leaf.key, existing.leaf.value_hash});
-      }
+    if (existing_pending && existing->key <= update.key) {
+      if (existing->key < update.key) out.push_back({existing->key, existing->value_hash});
       existing_pending = false;
     }
     if (update.value_hash.has_value()) out.push_back(update);
   }
-  if (existing_pending) out.push_back({existing.leaf.key, existing.leaf.value_hash});
+  if (existing_pending) out.push_back({existing->key, existing->value_hash});
   return out;
 }
-
-}  // namespace
 
 namespace {
 std::string key_string(ByteSpan key) { return std::string(key.begin(), key.end()); }
@@ -167,7 +163,8 @@ Result<TreeSlot> StateTree::update_slot(const TreeSlot& slot, uint32_t depth,
     if (!update.value_hash.has_value()) return TreeSlot{};
     return TreeSlot::make_leaf({update.key, *update.value_hash});
   }
-  std::vector<TreeUpdate> leaves = surviving_leaves(slot, updates);
+  std::vector<TreeUpdate> leaves =
+      surviving_leaves(slot.kind == TreeSlot::Kind::kLeaf ? &slot.leaf : nullptr, updates);
   if (leaves.empty()) return TreeSlot{};
   if (leaves.size() == 1) return TreeSlot::make_leaf({leaves[0].key, *leaves[0].value_hash});
   // Two distinct 256-bit keys differ within 64 nibbles, so a new node is never that deep.

@@ -82,6 +82,12 @@ struct TreeUpdate {
   std::optional<Hash> value_hash;
 };
 
+// The leaves of a subtree that holds at most the leaf `existing` (nullptr: none) once
+// `updates` (sorted) apply: `existing` unless an update names its key, plus every update that
+// sets a value, in key order.
+std::vector<TreeUpdate> surviving_leaves(const TreeLeaf* existing,
+                                         std::span<const TreeUpdate> updates);
+
 struct TreeProof {
   std::vector<Hash> siblings;    // siblings[i] is the sibling at binary depth i
   std::optional<TreeLeaf> leaf;  // the single leaf where the path ends; nullopt: empty

@@ -238,7 +238,7 @@ Result<ExecutedBlock> Store::commit_block_in_txn(const lmdb::Txn& txn, Tip* tip,
   }
   auto updates = write_accounts(txn, outcome->accounts);
   if (!updates) return updates.status();
-  auto root = tree_->apply(txn, *updates);
+  auto root = tree_->apply(*updates);
   if (!root) return root.status();
   executed.state_root = *root;
   PHALANX_RETURN_IF_ERROR(lmdb::put(txn, databases_.state_roots, height_key, *root));

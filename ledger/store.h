@@ -134,9 +134,7 @@ class Snapshot {
            std::atomic<int64_t>* open_count);
   Status load_tip();
   // The state tree as of this snapshot's height.
-  LayeredNodeReader tree_nodes() const {
-    return LayeredNodeReader(tree_layer_.get(), txn_, databases_->tree);
-  }
+  MemNodeReader tree_nodes() const { return MemNodeReader(tree_version_->root); }
 
   lmdb::Txn txn_;
   const Databases* databases_;
@@ -145,7 +143,7 @@ class Snapshot {
   uint64_t height_ = 0;
   uint64_t fees_burned_ = 0;
   Hash tip_hash_{};
-  std::shared_ptr<const TreeLayer> tree_layer_;
+  std::shared_ptr<const TreeVersion> tree_version_;
 };
 
 class Store {

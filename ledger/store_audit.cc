@@ -58,7 +58,7 @@ Status Store::check_consistency() const {
                          std::to_string(genesis_.total_supply()));
   }
   const Hash recomputed = compute_state_root(accounts);
-  const LayeredNodeReader nodes = snapshot->tree_nodes();
+  const MemNodeReader nodes = snapshot->tree_nodes();
   auto tree_root = StateTree(static_cast<const NodeReader&>(nodes)).root_hash();
   if (!tree_root) return tree_root.status();
   if (*tree_root != recomputed) {

@@ -13,27 +13,6 @@ namespace {
 
 constexpr std::string_view kTreeHeight = "tree_height";
 constexpr size_t kPendingUpdateBytes = 32 + 1 + 32;
-// Memory one written record costs besides its key and bytes: its entries in the layer's map
-// and in dirty_ (nodes, key strings), the shared record's control block and vector header.
-constexpr uint64_t kNodeOverheadBytes = 192;
-
-std::string key_string(ByteSpan key) {
-  return std::string(reinterpret_cast<const char*>(key.data()), key.size());
-}
-
-// Memory the records of `nodes` take, with their map entries.
-uint64_t record_bytes(const TreeNodeMap& nodes) {
-  uint64_t bytes = 0;
-  for (const auto& [key, record] : nodes) {
-    bytes += key.size() + kNodeOverheadBytes + (record ? record->size() : 0);
-  }
-  return bytes;
-}
-
-Result<std::optional<ByteSpan>> view_of(const std::shared_ptr<const Bytes>& record) {
-  if (record == nullptr) return std::optional<ByteSpan>();
-  return std::optional<ByteSpan>(*record);
-}
 
 Bytes encode_pending(std::span<const TreeUpdate> updates) {
   Writer writer;
@@ -68,101 +47,58 @@ Status decode_pending(ByteSpan bytes, uint64_t height, std::map<Hash, std::optio
 
 }  // namespace
 
-Result<std::optional<ByteSpan>> LayeredNodeReader::view(ByteSpan key) const {
-  if (top_ != nullptr) {
-    const std::string k = key_string(key);
-    for (const TreeLayer* layer = top_; layer != nullptr; layer = layer->parent.get()) {
-      auto it = layer->nodes.find(k);
-      if (it != layer->nodes.end()) return view_of(it->second);
-    }
-  }
-  return lmdb_.view(key);
-}
-
-// The writer's view: this commit's writes, then everything since the last flush, then LMDB.
-// Writes go to the commit's batch only.
-class TreeCache::WriterStore final : public NodeStore {
- public:
-  WriterStore(TreeCache& cache, const lmdb::Txn& txn)
-      : cache_(cache), lmdb_(txn, cache.databases_.tree) {}
-
-  Result<std::optional<ByteSpan>> view(ByteSpan key) const override {
-    const std::string k = key_string(key);
-    for (const TreeNodeMap* map : {&cache_.batch_, &cache_.dirty_, &cache_.clean_}) {
-      auto it = map->find(k);
-      if (it != map->end()) return view_of(it->second);
-    }
-    return lmdb_.view(key);
-  }
-  Status put(ByteSpan key, ByteSpan value) override {
-    cache_.batch_[key_string(key)] = std::make_shared<const Bytes>(value.begin(), value.end());
-    return Status::ok();
-  }
-  Status erase(ByteSpan key) override {
-    cache_.batch_[key_string(key)] = nullptr;
-    return Status::ok();
-  }
-
- private:
-  TreeCache& cache_;
-  lmdb::NodeStoreTxn lmdb_;
-};
-
 TreeCache::TreeCache(TreeDatabases databases, TreeCacheOptions options)
     : databases_(databases), options_(options) {}
 
 Result<Hash> TreeCache::write_genesis(const lmdb::Txn& txn, std::span<const TreeUpdate> updates) {
-  auto root = apply(txn, updates);
+  auto root = apply(updates);
   if (!root) return root.status();
-  PHALANX_RETURN_IF_ERROR(flush(txn, 0));
   flushing_ = true;
+  PHALANX_RETURN_IF_ERROR(flush(txn, 0));
   return root;
 }
 
-Result<Hash> TreeCache::apply(const lmdb::Txn& txn, std::span<const TreeUpdate> updates) {
-  WriterStore store(*this, txn);
-  auto root = StateTree(store).apply(updates);
+Result<Hash> TreeCache::apply(std::span<const TreeUpdate> updates) {
+  auto root = mem_tree_apply(working_root(), updates, committed_count_ + 1, &batch_changes_);
   if (!root) return root.status();
+  batch_root_ = std::move(root).value();
+  in_batch_ = true;
   batch_updates_.insert(batch_updates_.end(), updates.begin(), updates.end());
-  return root;
+  return mem_tree_root_hash(batch_root_);
 }
 
-bool TreeCache::flush_due() const {
+bool TreeCache::flush_due(uint64_t pending_bytes) const {
   return commits_since_flush_ + 1 >= options_.flush_commits ||
-         written_bytes_ + batch_bytes_ >= options_.flush_bytes;
+         pending_bytes_ + pending_bytes >= options_.flush_bytes;
 }
 
 Status TreeCache::finish(const lmdb::Txn& txn, uint64_t height) {
-  batch_bytes_ = record_bytes(batch_);
-  flushing_ = flush_due();
-  if (flushing_) return flush(txn, height);
-  return write_pending(txn, height);
-}
-
-Status TreeCache::write_pending(const lmdb::Txn& txn, uint64_t height) {
   // Each key once, its last value: the updates of several blocks of one commit may repeat keys.
   std::map<Hash, std::optional<Hash>> latest;
   for (const TreeUpdate& update : batch_updates_) latest[update.key] = update.value_hash;
+  flushing_ = flush_due(latest.size() * kPendingUpdateBytes);
+  if (flushing_) return flush(txn, height);
   std::vector<TreeUpdate> updates;
   updates.reserve(latest.size());
   for (const auto& [key, value] : latest) updates.push_back({key, value});
+  batch_pending_bytes_ = updates.size() * kPendingUpdateBytes;
   return lmdb::put(txn, databases_.pending, lmdb::u64_key(height), encode_pending(updates));
 }
 
 Status TreeCache::flush(const lmdb::Txn& txn, uint64_t height) {
-  // Key order: neighbouring nodes share LMDB pages, and LMDB appends in order cheaply.
-  std::map<std::string_view, const std::shared_ptr<const Bytes>*> nodes;
-  for (const TreeNodeMap* map : {&dirty_, &batch_}) {  // the batch's records win
-    for (const auto& [key, record] : *map) nodes[key] = &record;
-  }
-  for (const auto& [key, record] : nodes) {
-    const ByteSpan k(reinterpret_cast<const uint8_t*>(key.data()), key.size());
-    if (*record != nullptr) {
-      PHALANX_RETURN_IF_ERROR(lmdb::put(txn, databases_.tree, k, **record));
-    } else {
+  // Key order (depth-first): neighbouring nodes share LMDB pages, and LMDB appends in order
+  // cheaply. Only nodes born after the last flush differ from what LMDB holds.
+  const MemNodePtr& root = working_root();
+  PHALANX_RETURN_IF_ERROR(mem_tree_for_each_newer(
+      root, flushed_born_, [&](const TreeNodeKey& key, const MemNode& node) {
+        return lmdb::put(txn, databases_.tree, key.span(), encode_node(node.to_tree_node()));
+      }));
+  for (const std::vector<TreeNodeKey>* erased : {&erased_, &batch_changes_.erased}) {
+    for (const TreeNodeKey& key : *erased) {
+      if (mem_tree_find(root, key.span()) != nullptr) continue;  // written again since
       // Absent when the node was created and erased again since the last flush.
-      auto erased = lmdb::erase_if_present(txn, databases_.tree, k);
-      if (!erased) return erased.status();
+      auto gone = lmdb::erase_if_present(txn, databases_.tree, key.span());
+      if (!gone) return gone.status();
     }
   }
   PHALANX_RETURN_IF_ERROR(lmdb::clear(txn, databases_.pending));
@@ -170,55 +106,49 @@ Status TreeCache::flush(const lmdb::Txn& txn, uint64_t height) {
 }
 
 void TreeCache::committed(uint64_t height) {
-  auto layer = std::make_shared<TreeLayer>();
-  layer->height = height;
-  const bool flushed = flushing_;
-  written_bytes_ += batch_bytes_;
-  for (const auto& [key, record] : batch_) dirty_[key] = record;
-  if (flushed) {  // LMDB holds them now: keep the top levels' as the read cache
-    for (auto& [key, record] : dirty_) {
-      if (key.size() > 1 + kCleanNibblesMax) continue;  // node keys: 0x00 + one byte a nibble
-      if (record != nullptr) {
-        clean_[key] = std::move(record);
-      } else {
-        clean_.erase(key);
-      }
-    }
-    dirty_.clear();
-    written_bytes_ = 0;
+  if (in_batch_) root_ = std::move(batch_root_);
+  ++committed_count_;
+  if (flushing_) {
+    flushed_born_ = committed_count_;
+    erased_.clear();
+    dirty_nodes_ = 0;
+    pending_bytes_ = 0;
     commits_since_flush_ = 0;
   } else {
+    erased_.insert(erased_.end(), batch_changes_.erased.begin(), batch_changes_.erased.end());
+    dirty_nodes_ += batch_changes_.created;
+    pending_bytes_ += batch_pending_bytes_;
     ++commits_since_flush_;
-    layer->nodes = std::move(batch_);
   }
-  batch_.clear();
-  batch_updates_.clear();
-  batch_bytes_ = 0;
-  flushing_ = false;
+  aborted();  // clears the batch
+  auto version = std::make_shared<TreeVersion>(TreeVersion{height, root_});
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!flushed) layer->parent = top_;
-    top_ = std::move(layer);
+    versions_.push_back(std::move(version));
+    while (versions_.size() > kTreeVersionsKept) versions_.pop_front();
   }
   published_.notify_all();
 }
 
 void TreeCache::aborted() {
-  batch_.clear();
+  in_batch_ = false;
+  batch_root_ = nullptr;
+  batch_changes_ = MemTreeChanges{};
   batch_updates_.clear();
-  batch_bytes_ = 0;
+  batch_pending_bytes_ = 0;
   flushing_ = false;
 }
 
-std::shared_ptr<const TreeLayer> TreeCache::layer_at(uint64_t height) const {
+std::shared_ptr<const TreeVersion> TreeCache::version_at(uint64_t height) const {
   std::unique_lock<std::mutex> lock(mutex_);
-  const bool published = published_.wait_for(
-      lock, std::chrono::seconds(1), [&] { return top_ != nullptr && top_->height >= height; });
+  const bool published = published_.wait_for(lock, std::chrono::seconds(1), [&] {
+    return !versions_.empty() && versions_.back()->height >= height;
+  });
   if (!published) return nullptr;
-  std::shared_ptr<const TreeLayer> found = top_;
-  while (found != nullptr && found->height > height) found = found->parent;
-  if (found == nullptr || found->height != height) return nullptr;
-  return found;
+  for (const auto& version : versions_) {
+    if (version->height == height) return version;
+  }
+  return nullptr;
 }
 
 Result<std::vector<TreeUpdate>> TreeCache::read_pending(const lmdb::Txn& txn,
@@ -237,6 +167,17 @@ Result<std::vector<TreeUpdate>> TreeCache::read_pending(const lmdb::Txn& txn,
   return updates;
 }
 
+Status TreeCache::load(const lmdb::Txn& txn) {
+  MemTreeLoader loader;
+  PHALANX_RETURN_IF_ERROR(lmdb::for_each(txn, databases_.tree, [&](ByteSpan key, ByteSpan value) {
+    return loader.add(key, value);
+  }));
+  auto root = loader.finish();
+  if (!root) return root.status();
+  root_ = std::move(root).value();
+  return Status::ok();
+}
+
 Status TreeCache::recover(const lmdb::Txn& txn, uint64_t height, const Hash& root) {
   auto stored = lmdb::get(txn, databases_.meta, as_span(kTreeHeight));
   if (!stored) return stored.status();
@@ -250,24 +191,16 @@ Status TreeCache::recover(const lmdb::Txn& txn, uint64_t height, const Hash& roo
     return Status::error("state tree height " + std::to_string(tree_height) + " is above the tip " +
                          std::to_string(height) + " (corrupt store)");
   }
+  PHALANX_RETURN_IF_ERROR(load(txn));
   auto updates = read_pending(txn, tree_height);
   if (!updates) return updates.status();
-  Hash recovered{};
-  if (updates->empty()) {
-    lmdb::NodeStoreTxn nodes(txn, databases_.tree);
-    auto current = StateTree(static_cast<const NodeReader&>(nodes)).root_hash();
-    if (!current) return current.status();
-    recovered = *current;
-  } else {
-    // In batches StateTree::apply accepts (a raised flush_bytes may leave more pending).
-    const std::span<const TreeUpdate> all(*updates);
-    for (size_t first = 0; first < all.size(); first += kTreeUpdatesMax) {
-      auto applied = apply(txn, all.subspan(first, std::min(kTreeUpdatesMax, all.size() - first)));
-      if (!applied) return applied.status();
-      recovered = *applied;
-    }
+  // In batches mem_tree_apply accepts (a raised flush_bytes may leave more pending).
+  const std::span<const TreeUpdate> all(*updates);
+  for (size_t first = 0; first < all.size(); first += kTreeUpdatesMax) {
+    auto applied = apply(all.subspan(first, std::min(kTreeUpdatesMax, all.size() - first)));
+    if (!applied) return applied.status();
   }
-  if (recovered != root) {
+  if (mem_tree_root_hash(working_root()) != root) {
     return Status::error("the state tree rebuilt at height " + std::to_string(height) +
                          " does not match its stored state root (corrupt store)");
   }

@@ -56,8 +56,9 @@ class TreeCacheTest : public StoreTest {
   }
 };
 
-// TreeCache alone over an LMDB environment: which layer a reader of each height gets.
-TEST(TreeCacheLayers, EachCommittedHeightHasItsLayerUntilAFlushRetiresIt) {
+// TreeCache alone over an LMDB environment: which version a reader of each height gets, and
+// that an older version reads unchanged while the writer goes on.
+TEST(TreeCacheVersions, TheLastFewHeightsHaveTheirVersionAndOlderOnesReadUnchanged) {
   const std::string dir = testutil::make_temp_dir("phalanx-tree-cache");
   {
     auto env = lmdb::Env::open(dir, lmdb::EnvOptions{});
@@ -73,7 +74,10 @@ TEST(TreeCacheLayers, EachCommittedHeightHasItsLayerUntilAFlushRetiresIt) {
     }
     TreeCache cache(databases, TreeCacheOptions{3, uint64_t{1} << 30});
     MemoryNodeStore model;
-    for (uint64_t height = 1; height <= 5; ++height) {  // flushes at height 3
+    std::shared_ptr<const TreeVersion> held;  // a reader holding height 2 throughout
+    Hash root_at_2{};
+    const uint64_t last = kTreeVersionsKept + 4;  // flushes at 3 and 6
+    for (uint64_t height = 1; height <= last; ++height) {
       std::vector<TreeUpdate> updates;
       for (uint8_t i = 0; i < 4; ++i) {
         Hash key{}, value{};
@@ -83,23 +87,29 @@ TEST(TreeCacheLayers, EachCommittedHeightHasItsLayerUntilAFlushRetiresIt) {
       }
       auto txn = lmdb::Txn::begin(*env, false);
       ASSERT_TRUE(txn.is_ok());
-      auto root = cache.apply(*txn, updates);
+      auto root = cache.apply(updates);
       ASSERT_TRUE(root.is_ok());
       EXPECT_EQ(*root, *StateTree(model).apply(updates));
       ASSERT_TRUE(cache.finish(*txn, height).is_ok());
       ASSERT_TRUE(txn->commit().is_ok());
       cache.committed(height);
       for (uint64_t h = 1; h <= height; ++h) {
-        auto layer = cache.layer_at(h);
-        const bool retired = height >= 3 && h < 3;
-        EXPECT_EQ(layer == nullptr, retired) << "layer " << h << " after commit " << height;
-        if (layer != nullptr) {
-          EXPECT_EQ(layer->height, h);
+        auto version = cache.version_at(h);
+        const bool kept = height - h < kTreeVersionsKept;
+        EXPECT_EQ(version != nullptr, kept) << "version " << h << " after commit " << height;
+        if (version != nullptr) {
+          EXPECT_EQ(version->height, h);
         }
       }
+      if (height == 2) {
+        held = cache.version_at(2);
+        root_at_2 = *root;
+      }
     }
-    EXPECT_EQ(cache.layer_at(4)->parent->height, 3u);
-    EXPECT_EQ(cache.layer_at(3)->parent, nullptr);  // flushed: below it is LMDB
+    ASSERT_NE(held, nullptr);
+    EXPECT_EQ(mem_tree_root_hash(held->root), root_at_2);
+    const MemNodeReader reader(held->root);
+    EXPECT_EQ(*StateTree(static_cast<const NodeReader&>(reader)).root_hash(), root_at_2);
   }
   std::filesystem::remove_all(dir);
 }
@@ -277,9 +287,9 @@ TEST_F(TreeCacheTest, AMultiBlockCommitRecordsEachKeyOnceAndReplays) {
   ASSERT_NO_FATAL_FAILURE(expect_proofs(*store->snapshot(), chain));
 }
 
-TEST_F(TreeCacheTest, AFlushIsDueOnceTheWrittenRecordsReachTheByteBudget) {
+TEST_F(TreeCacheTest, AFlushIsDueOnceThePendingUpdatesReachTheByteBudget) {
   options_.tree_cache.flush_commits = 1000;
-  options_.tree_cache.flush_bytes = 8 << 10;  // a few commits' node records
+  options_.tree_cache.flush_bytes = 1 << 10;  // a few commits' pending updates (65 bytes each)
   auto store = open_store();
   ChainGenerator chain(genesis_, 19);
   uint64_t most = 0;

@@ -1,0 +1,213 @@
+// The in-memory state tree (ledger/mem_tree.h) against StateTree over a MemoryNodeStore (the
+// reference): same roots batch after batch, the same node records, versions that stay as they
+// were, the loader's round trip and its refusal of corrupt records.
+#include "ledger/mem_tree.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+
+#include "tests/testutil/rng.h"
+
+namespace phalanx::ledger {
+namespace {
+
+using testutil::Rng;
+
+// A random batch over `known` keys: inserts, updates, deletes of present and absent keys,
+// and keys sharing long prefixes (deep nodes that later collapse).
+std::vector<TreeUpdate> random_batch(Rng& rng, std::vector<Hash>* known, uint64_t size) {
+  std::map<Hash, std::optional<Hash>> batch;
+  for (uint64_t i = 0; i < size; ++i) {
+    const uint64_t kind = rng.below(12);
+    if (kind < 5 || known->empty()) {
+      Hash key = rng.hash();
+      if (kind == 0 && !known->empty()) {  // a near neighbour of a known key
+        key = (*known)[rng.below(known->size())];
+        key[31] ^= static_cast<uint8_t>(1 + rng.below(255));
+      }
+      known->push_back(key);
+      batch[key] = rng.hash();
+    } else if (kind < 10) {
+      batch[(*known)[rng.below(known->size())]] =
+          kind < 8 ? std::optional<Hash>(rng.hash()) : std::nullopt;
+    } else {
+      batch[rng.hash()] = std::nullopt;
+    }
+  }
+  std::vector<TreeUpdate> updates;
+  for (const auto& [key, value] : batch) updates.push_back({key, value});
+  return updates;
+}
+
+// Every node of a version as (key, record), as a flush from nothing would write them.
+std::map<std::string, Bytes> records_of(const MemNodePtr& root) {
+  std::map<std::string, Bytes> out;
+  Status status = mem_tree_for_each_newer(root, 0, [&](const TreeNodeKey& key, const MemNode& node) {
+    out[std::string(key.span().begin(), key.span().end())] = encode_node(node.to_tree_node());
+    return Status::ok();
+  });
+  EXPECT_TRUE(status.is_ok()) << status.to_string();
+  return out;
+}
+
+Result<MemNodePtr> load(const std::map<std::string, Bytes>& records) {
+  MemTreeLoader loader;
+  for (const auto& [key, record] : records) {
+    PHALANX_RETURN_IF_ERROR(loader.add(as_span(key), record));
+  }
+  return loader.finish();
+}
+
+TEST(MemTree, RandomBatchesMatchStateTreeRootsAndRecords) {
+  Rng rng(20261127);
+  MemoryNodeStore reference_nodes;
+  StateTree reference(reference_nodes);
+  MemNodePtr root;
+  std::vector<Hash> known;
+  std::vector<std::pair<MemNodePtr, Hash>> versions;
+  for (uint64_t round = 1; round <= 60; ++round) {
+    const auto updates = random_batch(rng, &known, 1 + rng.below(round % 10 == 0 ? 400 : 30));
+    MemTreeChanges changes;
+    auto next = mem_tree_apply(root, updates, round, &changes);
+    ASSERT_TRUE(next.is_ok()) << next.status().to_string();
+    auto expected = reference.apply(updates);
+    ASSERT_TRUE(expected.is_ok());
+    ASSERT_EQ(mem_tree_root_hash(*next), *expected) << "round " << round;
+    for (const TreeNodeKey& key : changes.erased) {
+      EXPECT_EQ(mem_tree_find(*next, key.span()), nullptr) << "round " << round;
+    }
+    root = *next;
+    versions.emplace_back(root, *expected);
+  }
+  EXPECT_EQ(records_of(root), reference_nodes.nodes());
+  // Older versions read as they were, through StateTree's reader.
+  for (const auto& [version, expected] : versions) {
+    EXPECT_EQ(mem_tree_root_hash(version), expected);
+    const MemNodeReader reader(version);
+    EXPECT_EQ(*StateTree(static_cast<const NodeReader&>(reader)).root_hash(), expected);
+  }
+  // Proofs through the reader equal the reference's.
+  const MemNodeReader reader(root);
+  const StateTree tree(static_cast<const NodeReader&>(reader));
+  for (int i = 0; i < 40; ++i) {
+    const Hash key = i % 4 == 0 ? rng.hash() : known[rng.below(known.size())];
+    EXPECT_EQ(*tree.prove(key), *reference.prove(key));
+    EXPECT_EQ(*tree.get(key), *reference.get(key));
+  }
+}
+
+TEST(MemTree, OnlyNodesOnChangedPathsAreNewer) {
+  Rng rng(5);
+  std::vector<TreeUpdate> inserts;
+  for (int i = 0; i < 2000; ++i) inserts.push_back({rng.hash(), rng.hash()});
+  std::sort(inserts.begin(), inserts.end(),
+            [](const TreeUpdate& a, const TreeUpdate& b) { return a.key < b.key; });
+  MemTreeChanges changes;
+  auto root = mem_tree_apply(nullptr, inserts, 1, &changes);
+  ASSERT_TRUE(root.is_ok());
+  const size_t all = records_of(*root).size();
+  const TreeUpdate one[] = {{inserts[1000].key, rng.hash()}};
+  auto next = mem_tree_apply(*root, one, 2, &changes);
+  ASSERT_TRUE(next.is_ok());
+  size_t newer = 0;
+  ASSERT_TRUE(mem_tree_for_each_newer(*next, 1, [&](const TreeNodeKey&, const MemNode& node) {
+                EXPECT_EQ(node.born, 2u);
+                ++newer;
+                return Status::ok();
+              }).is_ok());
+  EXPECT_GE(newer, 2u);
+  EXPECT_LE(newer, 4u);  // the path of one random key in a tree of 2,000
+  EXPECT_GT(all, 100u);
+}
+
+TEST(MemTree, LoaderRebuildsTheTreeFromItsRecords) {
+  Rng rng(11);
+  std::vector<Hash> known;
+  MemTreeChanges changes;
+  auto root = mem_tree_apply(nullptr, random_batch(rng, &known, 3000), 1, &changes);
+  ASSERT_TRUE(root.is_ok());
+  auto loaded = load(records_of(*root));
+  ASSERT_TRUE(loaded.is_ok()) << loaded.status().to_string();
+  EXPECT_EQ(mem_tree_root_hash(*loaded), mem_tree_root_hash(*root));
+  const MemNodeReader reader(*loaded);
+  for (const auto& [key, record] : records_of(*root)) {
+    auto view = reader.get(as_span(key));
+    ASSERT_TRUE(view.is_ok() && view->has_value());
+    EXPECT_EQ(**view, record);
+  }
+  EXPECT_TRUE(records_of(*loaded).empty());  // loaded nodes are born 0: as old as LMDB's
+  auto empty = load({});
+  ASSERT_TRUE(empty.is_ok());
+  EXPECT_EQ(*empty, nullptr);
+}
+
+TEST(MemTree, LoaderRefusesCorruptRecords) {
+  Rng rng(12);
+  std::vector<Hash> known;
+  MemTreeChanges changes;
+  auto root = mem_tree_apply(nullptr, random_batch(rng, &known, 600), 1, &changes);
+  ASSERT_TRUE(root.is_ok());
+  const std::map<std::string, Bytes> good = records_of(*root);
+  ASSERT_GT(good.size(), 20u);
+  const auto deep = std::prev(good.end());  // a node below the root
+  ASSERT_GT(deep->first.size(), 1u);
+
+  auto expect_refused = [&](std::map<std::string, Bytes> records, const std::string& what) {
+    auto loaded = load(records);
+    ASSERT_FALSE(loaded.is_ok()) << what;
+    EXPECT_NE(loaded.status().message().find("corrupt store"), std::string::npos) << what;
+  };
+  auto missing = good;
+  missing.erase(deep->first);
+  expect_refused(missing, "a missing child");
+  auto flipped = good;
+  flipped[deep->first].back() ^= 0x01;
+  expect_refused(flipped, "a child whose hash differs from its parent's slot");
+  auto orphan = good;
+  orphan.erase(std::string(1, '\0'));
+  expect_refused(orphan, "no root");
+  auto stray = good;
+  stray[deep->first + std::string(1, '\x0f')] = deep->second;
+  expect_refused(stray, "a node its parent does not have");
+  auto truncated = good;
+  truncated[deep->first].pop_back();
+  expect_refused(truncated, "a record that does not decode");
+  auto bad_key = good;
+  bad_key[std::string("\x00\x10", 2)] = deep->second;
+  expect_refused(bad_key, "a nibble above 15");
+  // A node at depth > 0 holding one leaf must have collapsed into its parent.
+  TreeNode single;
+  single.slots[3] = TreeSlot::make_leaf({rng.hash(), rng.hash()});
+  MemTreeLoader loader;
+  TreeNode parent;
+  parent.slots[0] = TreeSlot::make_internal(node_hash(single));
+  parent.slots[1] = TreeSlot::make_leaf({rng.hash(), rng.hash()});
+  ASSERT_TRUE(loader.add(as_span(std::string(1, '\0')), encode_node(parent)).is_ok());
+  EXPECT_FALSE(loader.add(as_span(std::string("\x00\x00", 2)), encode_node(single)).is_ok());
+}
+
+TEST(MemTree, DeletingEverythingLeavesAnEmptyRootAndErasesTheRest) {
+  Rng rng(13);
+  std::vector<TreeUpdate> inserts, deletes;
+  for (int i = 0; i < 500; ++i) inserts.push_back({rng.hash(), rng.hash()});
+  std::sort(inserts.begin(), inserts.end(),
+            [](const TreeUpdate& a, const TreeUpdate& b) { return a.key < b.key; });
+  for (const auto& insert : inserts) deletes.push_back({insert.key, std::nullopt});
+  MemTreeChanges changes;
+  auto full = mem_tree_apply(nullptr, inserts, 1, &changes);
+  ASSERT_TRUE(full.is_ok());
+  const size_t nodes = records_of(*full).size();
+  MemTreeChanges deleted;
+  auto empty = mem_tree_apply(*full, deletes, 2, &deleted);
+  ASSERT_TRUE(empty.is_ok());
+  EXPECT_EQ(mem_tree_root_hash(*empty), Hash{});
+  EXPECT_EQ(records_of(*empty).size(), 1u);  // the root record, now empty
+  EXPECT_EQ(deleted.erased.size(), nodes - 1);
+  EXPECT_EQ(records_of(*full).size(), nodes);  // the old version is untouched
+}
+
+}  // namespace
+}  // namespace phalanx::ledger
