@@ -204,6 +204,10 @@ TEST(Genesis, RejectsBadJson) {
             "genesis: duplicate key 'chain_id'");
   EXPECT_EQ(parse_genesis(R"({"validators": [{"public_key": [1]}]})").message(),
             "genesis: nested too deeply");
+  // Keys are checked per object, also inside arrays (and equal keys in sibling objects pass).
+  EXPECT_EQ(parse_genesis(R"({"allocations": [{"balance": 1}, {"balance": 2, "balance": 3}]})")
+                .message(),
+            "genesis: duplicate key 'balance'");
   const std::string truncated = parse_genesis(R"({"chain_id": )").message();
   EXPECT_EQ(truncated.rfind("genesis: not valid JSON: ", 0), 0u) << truncated;
   EXPECT_EQ(parse_genesis(std::string((16 << 20) + 1, ' ')).message(),
