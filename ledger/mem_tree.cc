@@ -1,6 +1,7 @@
 #include "ledger/mem_tree.h"
 
 #include <algorithm>
+#include <bit>
 #include <string>
 
 namespace phalanx::ledger {
@@ -18,6 +19,63 @@ Hash range_hash(std::span<const MemSlot> slots, uint32_t first, uint32_t width) 
   const size_t left = static_cast<size_t>(split - slots.begin());
   return tree_internal_hash(range_hash(slots.first(left), first, width / 2),
                             range_hash(slots.subspan(left), middle, width / 2));
+}
+
+// The binary subtree at heap index h of MemInnerHashes: its first slot and its width.
+struct HeapRange {
+  uint32_t first, width;
+  uint16_t mask() const { return static_cast<uint16_t>(((1u << width) - 1) << first); }
+};
+HeapRange heap_range(uint32_t h) {
+  const uint32_t level = static_cast<uint32_t>(std::bit_width(h + 1)) - 1;
+  const uint32_t width = kTreeRadix >> level;
+  return {(h + 1 - (1u << level)) * width, width};
+}
+
+// A node's subtree hashes from its slots. With `old` (the cache of the node it replaces),
+// only the subtrees holding a slot in `changed` are rehashed.
+MemInnerHashes inner_hashes(std::span<const MemSlot> slots, uint16_t changed,
+                            const MemInnerHashes* old) {
+  static const Hash kZero{};
+  std::array<const Hash*, kTreeRadix> slot_hash{};
+  uint16_t present = 0, leaves = 0;
+  for (const MemSlot& slot : slots) {
+    slot_hash[slot.nibble] = &slot.hash;
+    present |= static_cast<uint16_t>(1u << slot.nibble);
+    if (slot.is_leaf) leaves |= static_cast<uint16_t>(1u << slot.nibble);
+  }
+  MemInnerHashes out;
+  auto value = [&](uint32_t h) -> const Hash& {  // heap index 15 + i is slot i
+    if (h < out.size()) return out[h];
+    const Hash* hash = slot_hash[h - out.size()];
+    return hash != nullptr ? *hash : kZero;
+  };
+  for (uint32_t h = out.size(); h-- > 0;) {  // children (2h+1, 2h+2) before parents
+    const uint16_t mask = heap_range(h).mask();
+    const uint16_t occupied = present & mask;
+    if (old != nullptr && (changed & mask) == 0) {
+      out[h] = (*old)[h];
+    } else if (occupied == 0) {
+      out[h] = kZero;
+    } else if (std::popcount(occupied) == 1 && (leaves & occupied) != 0) {
+      out[h] = *slot_hash[std::countr_zero(occupied)];  // a lone leaf is its own subtree
+    } else {
+      out[h] = tree_internal_hash(value(2 * h + 1), value(2 * h + 2));
+    }
+  }
+  return out;
+}
+
+// Sets node->hash (and node->inner for a dense node) from its slots.
+void hash_node(MemNode* node, uint16_t changed, const MemNode* old) {
+  if (node->slots.size() < kMemInnerHashesSlotsMin) {
+    node->hash = range_hash(node->slots, 0, kTreeRadix);
+    return;
+  }
+  const MemInnerHashes* cached = old != nullptr ? old->inner.get() : nullptr;
+  auto inner = std::make_unique<MemInnerHashes>(inner_hashes(node->slots, changed, cached));
+  node->hash = (*inner)[0];
+  node->inner = std::move(inner);
 }
 
 MemSlot leaf_slot(uint8_t nibble, const TreeLeaf& leaf) {
@@ -49,8 +107,10 @@ class Applier {
         old != nullptr ? std::span<const MemSlot>(old->slots) : std::span<const MemSlot>();
     node->slots.reserve(before.size() + std::min<size_t>(updates.size(), kTreeRadix));
     size_t kept = 0;
+    uint16_t changed = 0;
     for (size_t begin = 0; begin < updates.size();) {
       const uint32_t nibble = key_nibble(updates[begin].key, depth);
+      changed |= static_cast<uint16_t>(1u << nibble);
       size_t end = begin + 1;
       while (end < updates.size() && key_nibble(updates[end].key, depth) == nibble) ++end;
       while (kept < before.size() && before[kept].nibble < nibble) node->slots.push_back(before[kept++]);
@@ -69,7 +129,7 @@ class Applier {
       if (slots.empty()) return SlotValue{};
       return SlotValue{slots[0].leaf, nullptr};
     }
-    node->hash = range_hash(slots, 0, kTreeRadix);
+    hash_node(node.get(), changed, old);
     ++changes_->created;
     return SlotValue{std::nullopt, std::move(node)};
   }
@@ -253,7 +313,7 @@ Status MemTreeLoader::complete_top() {
       node->slots.push_back(std::move(child));
     }
   }
-  node->hash = range_hash(node->slots, 0, kTreeRadix);
+  hash_node(node.get(), 0xffff, nullptr);
   const size_t depth = frame.key.size - 1;
   const uint8_t nibble = frame.key.bytes[depth];
   stack_.pop_back();

@@ -10,6 +10,7 @@
 // thread while the writer builds the next one.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,10 +32,18 @@ struct MemSlot {
   MemNodePtr child;  // internal slots
 };
 
+// The hashes of a node's binary subtrees of width 8, 4 and 2 and of the node itself, as a
+// heap: [0] the node (slots 0-15), [1] and [2] its halves, ..., [7..14] the slot pairs.
+using MemInnerHashes = std::array<Hash, kTreeRadix - 1>;
+// Nodes with at least this many occupied slots keep their MemInnerHashes, so a change to k
+// slots rehashes about 4k binary nodes instead of all (up to 15) of them.
+constexpr size_t kMemInnerHashesSlotsMin = 8;
+
 struct MemNode {
   uint64_t born = 0;           // the version (TreeCache's commit number) that wrote this node
   Hash hash{};                 // node_hash of its slots
   std::vector<MemSlot> slots;  // the occupied slots, ascending nibble
+  std::unique_ptr<const MemInnerHashes> inner;  // dense nodes only (kMemInnerHashesSlotsMin)
 
   TreeNode to_tree_node() const;
   const MemSlot* find(uint32_t nibble) const;

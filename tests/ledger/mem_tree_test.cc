@@ -83,6 +83,18 @@ TEST(MemTree, RandomBatchesMatchStateTreeRootsAndRecords) {
     versions.emplace_back(root, *expected);
   }
   EXPECT_EQ(records_of(root), reference_nodes.nodes());
+  // Every node's hash (dense nodes: from cached subtree hashes, rehashed where changed) is
+  // the hash of its decoded form.
+  size_t dense = 0;
+  for (const auto& [version, expected] : versions) {
+    ASSERT_TRUE(mem_tree_for_each_newer(version, 0, [&](const TreeNodeKey& key, const MemNode& node) {
+                  EXPECT_EQ(node.hash, node_hash(node.to_tree_node())) << hex_encode(key.span());
+                  EXPECT_EQ(node.inner != nullptr, node.slots.size() >= kMemInnerHashesSlotsMin);
+                  if (node.inner != nullptr) ++dense;
+                  return Status::ok();
+                }).is_ok());
+  }
+  EXPECT_GT(dense, 100u);
   // Older versions read as they were, through StateTree's reader.
   for (const auto& [version, expected] : versions) {
     EXPECT_EQ(mem_tree_root_hash(version), expected);
