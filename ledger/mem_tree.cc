@@ -66,10 +66,12 @@ MemInnerHashes inner_hashes(std::span<const MemSlot> slots, uint16_t changed,
   return out;
 }
 
-// Sets node->hash (and node->inner for a dense node) from its slots.
+// Sets node->hash (and node->inner for a dense node) from its slots; `old` is the node it
+// replaces (may be `node` itself, rebuilt in place), whose cache is valid outside `changed`.
 void hash_node(MemNode* node, uint16_t changed, const MemNode* old) {
   if (node->slots.size() < kMemInnerHashesSlotsMin) {
     node->hash = range_hash(node->slots, 0, kTreeRadix);
+    node->inner.reset();
     return;
   }
   const MemInnerHashes* cached = old != nullptr ? old->inner.get() : nullptr;
@@ -98,13 +100,27 @@ class Applier {
   Applier(uint64_t born, MemTreeChanges* changes) : born_(born), changes_(changes) {}
 
   // Applies `updates` (all under this node's path) to `old` (nullptr: a new node); returns
-  // the new node, or what it collapsed into. The root (depth 0) never collapses.
-  Result<SlotValue> update_node(const MemNode* old, uint32_t depth,
+  // the new node, or what it collapsed into. The root (depth 0) never collapses. A node born
+  // in this batch is seen by no published version: it is rebuilt in place (its slots moved,
+  // not copied) instead of copied.
+  Result<SlotValue> update_node(const MemNodePtr& old, uint32_t depth,
                                 std::span<const TreeUpdate> updates) {
-    auto node = std::make_shared<MemNode>();
+    const bool owned = old != nullptr && old->born == born_;
+    std::shared_ptr<MemNode> node =
+        owned ? std::const_pointer_cast<MemNode>(old) : std::make_shared<MemNode>();
     node->born = born_;
-    const std::span<const MemSlot> before =
-        old != nullptr ? std::span<const MemSlot>(old->slots) : std::span<const MemSlot>();
+    std::vector<MemSlot> moved;  // the owned node's slots, taken out while it is rebuilt
+    if (owned) moved = std::move(node->slots);
+    static const std::vector<MemSlot> kNone;
+    const std::vector<MemSlot>& before = owned ? moved : old != nullptr ? old->slots : kNone;
+    auto keep = [&](size_t i) {  // an untouched slot: moved from an owned node, else copied
+      if (owned) {
+        node->slots.push_back(std::move(moved[i]));
+      } else {
+        node->slots.push_back(before[i]);
+      }
+    };
+    node->slots.clear();
     node->slots.reserve(before.size() + std::min<size_t>(updates.size(), kTreeRadix));
     size_t kept = 0;
     uint16_t changed = 0;
@@ -113,7 +129,7 @@ class Applier {
       changed |= static_cast<uint16_t>(1u << nibble);
       size_t end = begin + 1;
       while (end < updates.size() && key_nibble(updates[end].key, depth) == nibble) ++end;
-      while (kept < before.size() && before[kept].nibble < nibble) node->slots.push_back(before[kept++]);
+      while (kept < before.size() && before[kept].nibble < nibble) keep(kept++);
       const MemSlot* existing = nullptr;
       if (kept < before.size() && before[kept].nibble == nibble) existing = &before[kept++];
       auto value = update_slot(existing, depth + 1, updates.subspan(begin, end - begin));
@@ -121,7 +137,7 @@ class Applier {
       append(node.get(), static_cast<uint8_t>(nibble), existing, *value);
       begin = end;
     }
-    while (kept < before.size()) node->slots.push_back(before[kept++]);
+    while (kept < before.size()) keep(kept++);
 
     const std::vector<MemSlot>& slots = node->slots;
     if (depth > 0 && (slots.empty() || (slots.size() == 1 && slots[0].is_leaf))) {
@@ -129,8 +145,8 @@ class Applier {
       if (slots.empty()) return SlotValue{};
       return SlotValue{slots[0].leaf, nullptr};
     }
-    hash_node(node.get(), changed, old);
-    ++changes_->created;
+    hash_node(node.get(), changed, old.get());
+    if (!owned) ++changes_->created;
     return SlotValue{std::nullopt, std::move(node)};
   }
 
@@ -141,7 +157,7 @@ class Applier {
       if (depth >= kTreeNibbles) {
         return Status::error("state tree node below depth 64 (corrupt tree)");
       }
-      return update_node(existing->child.get(), depth, updates);
+      return update_node(existing->child, depth, updates);
     }
     const TreeLeaf* leaf = existing != nullptr ? &existing->leaf : nullptr;
     // Fast path: one update of the slot's own leaf, or one insert into an empty slot.
@@ -155,7 +171,7 @@ class Applier {
     if (leaves.size() == 1) return SlotValue{TreeLeaf{leaves[0].key, *leaves[0].value_hash}, nullptr};
     // Two distinct 256-bit keys differ within 64 nibbles, so a new node is never that deep.
     PHALANX_ASSERT(depth < kTreeNibbles);
-    return update_node(nullptr, depth, leaves);
+    return update_node(MemNodePtr(), depth, leaves);
   }
 
   static void append(MemNode* node, uint8_t nibble, const MemSlot* existing,
@@ -218,7 +234,7 @@ Result<MemNodePtr> mem_tree_apply(const MemNodePtr& root, std::span<const TreeUp
     PHALANX_ASSERT_MSG(updates[i - 1].key < updates[i].key, "tree updates must be sorted");
   }
   if (updates.empty()) return root;
-  auto value = Applier(born, changes).update_node(root.get(), 0, updates);
+  auto value = Applier(born, changes).update_node(root, 0, updates);
   if (!value) return value.status();
   return value->node;  // the root never collapses
 }

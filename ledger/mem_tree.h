@@ -57,6 +57,9 @@ struct MemTreeChanges {
 
 // The tree after `updates` (same contract as StateTree::apply: sorted unique keys, deleting an
 // absent key is a no-op); `root` nullptr is a tree never written. New nodes get `born`.
+// Nodes already born `born` belong to the batch being built and are rebuilt in place, so
+// several applies may share one `born` (the blocks of one commit) and only the last root is
+// a version: pass a `born` above that of every version readers may hold.
 Result<MemNodePtr> mem_tree_apply(const MemNodePtr& root, std::span<const TreeUpdate> updates,
                                   uint64_t born, MemTreeChanges* changes);
 

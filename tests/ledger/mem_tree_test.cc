@@ -111,6 +111,43 @@ TEST(MemTree, RandomBatchesMatchStateTreeRootsAndRecords) {
   }
 }
 
+// The blocks of one commit share a `born`: each apply rebuilds that commit's nodes in place.
+// Every intermediate root is right when returned, and the versions of earlier commits stay.
+TEST(MemTree, AppliesSharingABornRebuildInPlaceAndLeaveOlderVersions) {
+  Rng rng(20261128);
+  MemoryNodeStore reference_nodes;
+  StateTree reference(reference_nodes);
+  MemNodePtr root;
+  std::vector<Hash> known;
+  std::vector<std::pair<MemNodePtr, Hash>> versions;
+  for (uint64_t commit = 1; commit <= 12; ++commit) {
+    MemTreeChanges changes;
+    for (int block = 0; block < 5; ++block) {
+      const auto updates = random_batch(rng, &known, 1 + rng.below(block == 0 ? 300 : 25));
+      auto next = mem_tree_apply(root, updates, commit, &changes);
+      ASSERT_TRUE(next.is_ok()) << next.status().to_string();
+      ASSERT_EQ(mem_tree_root_hash(*next), *reference.apply(updates))
+          << "commit " << commit << " block " << block;
+      root = *next;
+    }
+    versions.emplace_back(root, mem_tree_root_hash(root));
+  }
+  EXPECT_EQ(records_of(root), reference_nodes.nodes());
+  for (const auto& [version, expected] : versions) {
+    ASSERT_TRUE(mem_tree_for_each_newer(version, 0, [&](const TreeNodeKey&, const MemNode& node) {
+                  EXPECT_EQ(node.hash, node_hash(node.to_tree_node()));
+                  EXPECT_EQ(node.inner != nullptr, node.slots.size() >= kMemInnerHashesSlotsMin);
+                  for (const MemSlot& slot : node.slots) {  // no child changed under its parent
+                    if (!slot.is_leaf) {
+                      EXPECT_EQ(slot.hash, slot.child->hash);
+                    }
+                  }
+                  return Status::ok();
+                }).is_ok());
+    EXPECT_EQ(version->hash, expected);
+  }
+}
+
 TEST(MemTree, OnlyNodesOnChangedPathsAreNewer) {
   Rng rng(5);
   std::vector<TreeUpdate> inserts;
