@@ -122,10 +122,14 @@ void TreeCache::committed(uint64_t height) {
   }
   aborted();  // clears the batch
   auto version = std::make_shared<TreeVersion>(TreeVersion{height, root_});
+  std::shared_ptr<const TreeVersion> retired;  // freed outside the lock: its nodes may be many
   {
     std::lock_guard<std::mutex> lock(mutex_);
     versions_.push_back(std::move(version));
-    while (versions_.size() > kTreeVersionsKept) versions_.pop_front();
+    if (versions_.size() > kTreeVersionsKept) {
+      retired = std::move(versions_.front());
+      versions_.pop_front();
+    }
   }
   published_.notify_all();
 }
