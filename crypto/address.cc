@@ -103,9 +103,11 @@ Status check_prefix(const std::string& text) {
 }  // namespace
 
 Address address_of(const PublicKey& key) {
-  Hasher hasher;
-  hasher.update(as_span(kAddressDomain)).update(key);
-  const Hash digest = hasher.finish();
+  // One short input: sha256() on the stack (every transfer's sender is derived this way).
+  std::array<uint8_t, kAddressDomain.size() + sizeof(PublicKey)> input;
+  std::copy(kAddressDomain.begin(), kAddressDomain.end(), input.begin());
+  std::copy(key.begin(), key.end(), input.begin() + kAddressDomain.size());
+  const Hash digest = sha256(input);
   Address address;
   std::copy(digest.begin(), digest.begin() + address.bytes.size(), address.bytes.begin());
   return address;
