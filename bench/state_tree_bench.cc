@@ -60,7 +60,7 @@ struct Options {
   uint64_t small = 1000;
   uint64_t large = 1000000;
   uint64_t batch = 500;
-  uint64_t rounds = 128;  // two flushes of the write-back cache at its default interval
+  uint64_t rounds = 0;  // 0: two flush intervals, so the mean includes two flushes
   uint64_t flush_commits = TreeCacheOptions{}.flush_commits;
   bool write_map = false;
   bool write_back_only = false;
@@ -328,7 +328,7 @@ int parse_options(int argc, char** argv, Options* options) {
           "  --small N          accounts in the small tree (default 1000)\n"
           "  --large N          accounts in the large tree (default 1000000)\n"
           "  --batch N          random account updates per commit (default 500)\n"
-          "  --rounds N         measured commits per tree and mode (default 128)\n"
+          "  --rounds N         measured commits per tree and mode (default: 2 x the flush interval)\n"
           "  --flush-commits N  the write-back cache's flush interval (default 64)\n"
           "  --dir DIR          where the trees are built (default: a fresh temp dir)\n"
           "  --writemap         open LMDB with MDB_WRITEMAP (the store never does)\n"
@@ -361,6 +361,7 @@ int parse_options(int argc, char** argv, Options* options) {
       return 2;
     }
   }
+  if (options->rounds == 0) options->rounds = 2 * std::max<uint64_t>(options->flush_commits, 1);
   return -1;
 }
 

@@ -271,7 +271,8 @@ MemTreeLoader::MemTreeLoader() = default;
 MemTreeLoader::~MemTreeLoader() = default;
 
 Status MemTreeLoader::add(ByteSpan key, ByteSpan record) {
-  if (key.empty() || key.size() > 1 + kTreeNibbles || key[0] != 0x00) {
+  // A node sits at nibble depth <= 63 (two distinct keys differ within 64 nibbles).
+  if (key.empty() || key.size() > kTreeNibbles || key[0] != 0x00) {
     return corrupt(key, "bad key");
   }
   for (size_t i = 1; i < key.size(); ++i) {
@@ -299,10 +300,24 @@ Status MemTreeLoader::add(ByteSpan key, ByteSpan record) {
   Status decoded = decode_node(record, &frame.record);
   if (!decoded) return corrupt(key, decoded.message());
   uint32_t last = 0;
-  const uint32_t count = frame.record.occupied();
-  occupied_slots(frame.record, 0, kTreeRadix, &last);
+  const uint32_t count = occupied_slots(frame.record, 0, kTreeRadix, &last);
   if (depth > 0 && (count == 0 || (count == 1 && frame.record.slots[last].kind == TreeSlot::Kind::kLeaf))) {
     return corrupt(key, "not collapsed");
+  }
+  // A leaf sits on its own key's path: a lone leaf hashes the same in any slot of its binary
+  // subtree, so only its position tells a misplaced one apart.
+  for (uint32_t i = 0; i < kTreeRadix; ++i) {
+    const TreeSlot& slot = frame.record.slots[i];
+    if (slot.kind == TreeSlot::Kind::kInternal && depth + 1 >= kTreeNibbles) {
+      return corrupt(key, "a child below depth 63");
+    }
+    if (slot.kind != TreeSlot::Kind::kLeaf) continue;
+    for (size_t d = 0; d <= depth; ++d) {
+      const uint32_t expected = d < depth ? key[1 + d] : i;
+      if (key_nibble(slot.leaf.key, static_cast<uint32_t>(d)) != expected) {
+        return corrupt(key, "leaf in slot " + std::to_string(i) + " is off its key's path");
+      }
+    }
   }
   stack_.push_back(std::move(frame));
   return Status::ok();

@@ -76,7 +76,8 @@ Status mem_tree_for_each_newer(
 
 // Builds the tree from stored records fed in key order (LMDB's order: a node, then its
 // subtree), checking that every record decodes, sits where its parent says, is in the
-// canonical (collapsed) form, and hashes to what its parent stored. Nodes get born 0.
+// canonical (collapsed) form, holds its leaves on their keys' paths, and hashes to what its
+// parent stored. Nodes get born 0.
 class MemTreeLoader {
  public:
   MemTreeLoader();

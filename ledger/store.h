@@ -134,7 +134,10 @@ class Snapshot {
            std::atomic<int64_t>* open_count);
   Status load_tip();
   // The state tree as of this snapshot's height.
-  MemNodeReader tree_nodes() const { return MemNodeReader(tree_version_->root); }
+  MemNodeReader tree_nodes() const {
+    PHALANX_ASSERT_MSG(tree_version_ != nullptr, "Snapshot used after a move");
+    return MemNodeReader(tree_version_->root);
+  }
 
   lmdb::Txn txn_;
   const Databases* databases_;

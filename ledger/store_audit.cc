@@ -69,7 +69,8 @@ Status Store::check_consistency() const {
   if (*stored_root != std::optional<Hash>(recomputed)) {
     return Status::error("stored state root of the tip height differs from the accounts");
   }
-  return Status::ok();
+  // And what the next open rebuilds from LMDB is that tree too.
+  return tree_->audit(snapshot->txn_, snapshot->height(), recomputed);
 }
 
 }  // namespace phalanx::ledger

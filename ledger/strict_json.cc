@@ -8,6 +8,9 @@ namespace phalanx::ledger {
 namespace {
 
 using nlohmann::json;
+// nlohmann's own DOM builder (an internal class; 3.12 adds a template parameter).
+static_assert(NLOHMANN_JSON_VERSION_MAJOR == 3 && NLOHMANN_JSON_VERSION_MINOR == 11,
+              "check json_sax_dom_parser's signature for this nlohmann version");
 using DomBuilder = nlohmann::detail::json_sax_dom_parser<json>;
 
 // nlohmann's DOM builder with the strict checks on the way: nesting depth and duplicate keys.

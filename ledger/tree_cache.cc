@@ -171,18 +171,8 @@ Result<std::vector<TreeUpdate>> TreeCache::read_pending(const lmdb::Txn& txn,
   return updates;
 }
 
-Status TreeCache::load(const lmdb::Txn& txn) {
-  MemTreeLoader loader;
-  PHALANX_RETURN_IF_ERROR(lmdb::for_each(txn, databases_.tree, [&](ByteSpan key, ByteSpan value) {
-    return loader.add(key, value);
-  }));
-  auto root = loader.finish();
-  if (!root) return root.status();
-  root_ = std::move(root).value();
-  return Status::ok();
-}
-
-Status TreeCache::recover(const lmdb::Txn& txn, uint64_t height, const Hash& root) {
+Result<MemNodePtr> TreeCache::stored_tree(const lmdb::Txn& txn, uint64_t height, uint64_t born,
+                                          MemTreeChanges* changes) const {
   auto stored = lmdb::get(txn, databases_.meta, as_span(kTreeHeight));
   if (!stored) return stored.status();
   uint64_t tree_height = height;  // a store from before this cache: its tree is at the tip
@@ -195,14 +185,32 @@ Status TreeCache::recover(const lmdb::Txn& txn, uint64_t height, const Hash& roo
     return Status::error("state tree height " + std::to_string(tree_height) + " is above the tip " +
                          std::to_string(height) + " (corrupt store)");
   }
-  PHALANX_RETURN_IF_ERROR(load(txn));
+  MemTreeLoader loader;
+  PHALANX_RETURN_IF_ERROR(lmdb::for_each(txn, databases_.tree, [&](ByteSpan key, ByteSpan value) {
+    return loader.add(key, value);
+  }));
+  auto tree = loader.finish();
+  if (!tree) return tree.status();
   auto updates = read_pending(txn, tree_height);
   if (!updates) return updates.status();
   // In batches mem_tree_apply accepts (a raised flush_bytes may leave more pending).
+  MemNodePtr root = std::move(tree).value();
   const std::span<const TreeUpdate> all(*updates);
   for (size_t first = 0; first < all.size(); first += kTreeUpdatesMax) {
-    auto applied = apply(all.subspan(first, std::min(kTreeUpdatesMax, all.size() - first)));
+    const auto batch = all.subspan(first, std::min(kTreeUpdatesMax, all.size() - first));
+    auto applied = mem_tree_apply(root, batch, born, changes);
     if (!applied) return applied.status();
+    root = std::move(applied).value();
+  }
+  return root;
+}
+
+Status TreeCache::recover(const lmdb::Txn& txn, uint64_t height, const Hash& root) {
+  if (!in_batch_) {  // (right after write_genesis the tree is the batch being built)
+    auto tree = stored_tree(txn, height, committed_count_ + 1, &batch_changes_);
+    if (!tree) return tree.status();
+    batch_root_ = std::move(tree).value();
+    in_batch_ = true;
   }
   if (mem_tree_root_hash(working_root()) != root) {
     return Status::error("the state tree rebuilt at height " + std::to_string(height) +
@@ -210,6 +218,17 @@ Status TreeCache::recover(const lmdb::Txn& txn, uint64_t height, const Hash& roo
   }
   flushing_ = true;
   return flush(txn, height);
+}
+
+Status TreeCache::audit(const lmdb::Txn& txn, uint64_t height, const Hash& root) const {
+  MemTreeChanges changes;
+  auto tree = stored_tree(txn, height, 1, &changes);
+  if (!tree) return tree.status();
+  if (mem_tree_root_hash(*tree) != root) {
+    return Status::error("the state tree stored in LMDB, with its pending updates, does not "
+                         "match the state root of height " + std::to_string(height));
+  }
+  return Status::ok();
 }
 
 }  // namespace phalanx::ledger

@@ -47,7 +47,10 @@ struct TreeVersion {
 };
 
 struct TreeCacheOptions {
-  uint64_t flush_commits = 64;  // flush at least every this many commits
+  // Flush at least every this many commits. The tree is in memory whatever the interval; a
+  // longer one rewrites each node once for more updates (less LMDB write volume), and costs
+  // a longer replay when the store opens (bounded by flush_bytes).
+  uint64_t flush_commits = 1024;
   // or once the pending updates stored since the last flush take this many bytes (what
   // opening the store replays)
   uint64_t flush_bytes = uint64_t{64} << 20;
@@ -83,6 +86,11 @@ class TreeCache {
   void committed(uint64_t height);
   void aborted();
 
+  // Checks, in a read transaction at tip `height` whose state root is `root`, that LMDB's
+  // tree with its pending updates replayed is that tree (what the next open will rebuild).
+  // Reads the whole tree; any thread.
+  Status audit(const lmdb::Txn& txn, uint64_t height, const Hash& root) const;
+
   // The tree of committed height `height`, waiting up to a second while that commit is
   // being published; nullptr when it is older than the versions kept (retake the snapshot)
   // or the wait timed out.
@@ -94,7 +102,9 @@ class TreeCache {
   uint64_t dirty_nodes() const { return dirty_nodes_; }
 
  private:
-  Status load(const lmdb::Txn& txn);
+  // LMDB's tree with the pending updates above its height replayed (new nodes born `born`).
+  Result<MemNodePtr> stored_tree(const lmdb::Txn& txn, uint64_t height, uint64_t born,
+                                 MemTreeChanges* changes) const;
   Status flush(const lmdb::Txn& txn, uint64_t height);
   Status write_pending(const lmdb::Txn& txn, uint64_t height);
   Result<std::vector<TreeUpdate>> read_pending(const lmdb::Txn& txn, uint64_t above) const;

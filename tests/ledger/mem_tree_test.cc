@@ -9,7 +9,9 @@
 #include <map>
 #include <string>
 
+#include "ledger/tree_cache.h"
 #include "tests/testutil/rng.h"
+#include "tests/testutil/temp_dir.h"
 
 namespace phalanx::ledger {
 namespace {
@@ -51,6 +53,12 @@ std::map<std::string, Bytes> records_of(const MemNodePtr& root) {
   });
   EXPECT_TRUE(status.is_ok()) << status.to_string();
   return out;
+}
+
+Result<Hash> decode_and_hash(ByteSpan record) {
+  TreeNode node;
+  PHALANX_RETURN_IF_ERROR(decode_node(record, &node));
+  return node_hash(node);
 }
 
 Result<MemNodePtr> load(const std::map<std::string, Bytes>& records) {
@@ -227,15 +235,49 @@ TEST(MemTree, LoaderRefusesCorruptRecords) {
   auto bad_key = good;
   bad_key[std::string("\x00\x10", 2)] = deep->second;
   expect_refused(bad_key, "a nibble above 15");
+  auto too_deep = good;
+  too_deep[std::string(65, '\0')] = deep->second;
+  expect_refused(too_deep, "a node at nibble depth 64");
+  // A lone leaf moved to the other slot of its pair hashes the same: only its key's path
+  // shows it is misplaced (a lookup would miss it and an insert would add it twice).
+  bool moved = false;
+  for (const auto& [key, record] : good) {
+    TreeNode node;
+    ASSERT_TRUE(decode_node(record, &node).is_ok());
+    for (uint32_t i = 0; i < kTreeRadix && !moved; ++i) {
+      if (node.slots[i].kind != TreeSlot::Kind::kLeaf || !node.slots[i ^ 1].empty()) continue;
+      std::swap(node.slots[i], node.slots[i ^ 1]);
+      ASSERT_EQ(node_hash(node), *decode_and_hash(record));
+      auto misplaced = good;
+      misplaced[key] = encode_node(node);
+      expect_refused(misplaced, "a leaf off its key's path");
+      moved = true;
+    }
+    if (moved) break;
+  }
+  EXPECT_TRUE(moved);
   // A node at depth > 0 holding one leaf must have collapsed into its parent.
+  auto key_at = [&](std::initializer_list<uint8_t> nibbles) {
+    Hash key = rng.hash();
+    uint32_t i = 0;
+    for (uint8_t nibble : nibbles) {
+      uint8_t& byte = key[i / 2];
+      byte = i % 2 == 0 ? static_cast<uint8_t>((nibble << 4) | (byte & 0x0f))
+                        : static_cast<uint8_t>((byte & 0xf0) | nibble);
+      ++i;
+    }
+    return key;
+  };
   TreeNode single;
-  single.slots[3] = TreeSlot::make_leaf({rng.hash(), rng.hash()});
-  MemTreeLoader loader;
+  single.slots[3] = TreeSlot::make_leaf({key_at({0, 3}), rng.hash()});
   TreeNode parent;
   parent.slots[0] = TreeSlot::make_internal(node_hash(single));
-  parent.slots[1] = TreeSlot::make_leaf({rng.hash(), rng.hash()});
+  parent.slots[1] = TreeSlot::make_leaf({key_at({1}), rng.hash()});
+  MemTreeLoader loader;
   ASSERT_TRUE(loader.add(as_span(std::string(1, '\0')), encode_node(parent)).is_ok());
-  EXPECT_FALSE(loader.add(as_span(std::string("\x00\x00", 2)), encode_node(single)).is_ok());
+  auto refused = loader.add(as_span(std::string("\x00\x00", 2)), encode_node(single));
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.message().find("not collapsed"), std::string::npos) << refused.message();
 }
 
 TEST(MemTree, DeletingEverythingLeavesAnEmptyRootAndErasesTheRest) {
@@ -256,6 +298,83 @@ TEST(MemTree, DeletingEverythingLeavesAnEmptyRootAndErasesTheRest) {
   EXPECT_EQ(records_of(*empty).size(), 1u);  // the root record, now empty
   EXPECT_EQ(deleted.erased.size(), nodes - 1);
   EXPECT_EQ(records_of(*full).size(), nodes);  // the old version is untouched
+}
+
+// TreeCache over LMDB with what the ledger itself never does (deletes, collapses, a node
+// erased and written again within one flush window): after every flush LMDB's tree holds
+// exactly StateTree's records, every commit passes the audit, and a fresh cache recovers.
+TEST(MemTreeInLmdb, DeletesAndCollapsesReachLmdbExactlyAndRecover) {
+  const testutil::TempDir dir("phalanx-mem-tree");
+  auto env = lmdb::Env::open(dir.path(), lmdb::EnvOptions{});
+  ASSERT_TRUE(env.is_ok());
+  TreeDatabases databases;
+  {
+    auto txn = lmdb::Txn::begin(*env, false);
+    ASSERT_TRUE(txn.is_ok());
+    databases.tree = *lmdb::open_database(*txn, "tree", true);
+    databases.pending = *lmdb::open_database(*txn, "pending", true);
+    databases.meta = *lmdb::open_database(*txn, "meta", true);
+    ASSERT_TRUE(txn->commit().is_ok());
+  }
+  auto lmdb_records = [&] {
+    std::map<std::string, Bytes> out;
+    auto txn = lmdb::Txn::begin(*env, true);
+    EXPECT_TRUE(lmdb::for_each(*txn, databases.tree, [&](ByteSpan key, ByteSpan value) {
+                  out[std::string(key.begin(), key.end())] = Bytes(value.begin(), value.end());
+                  return Status::ok();
+                }).is_ok());
+    return out;
+  };
+  Rng rng(31);
+  MemoryNodeStore reference_nodes;
+  StateTree reference(reference_nodes);
+  std::vector<Hash> known;
+  Hash root{};
+  const uint64_t flush_commits = 3;
+  {
+    TreeCache cache(databases, TreeCacheOptions{flush_commits, uint64_t{1} << 30});
+    {  // genesis: written and flushed at height 0, as the store does
+      auto txn = lmdb::Txn::begin(*env, false);
+      ASSERT_TRUE(txn.is_ok());
+      const auto updates = random_batch(rng, &known, 400);
+      auto genesis = cache.write_genesis(*txn, updates);
+      ASSERT_TRUE(genesis.is_ok());
+      ASSERT_EQ(*genesis, *reference.apply(updates));
+      ASSERT_TRUE(txn->commit().is_ok());
+      cache.committed(0);
+    }
+    for (uint64_t height = 1; height <= 20; ++height) {
+      auto txn = lmdb::Txn::begin(*env, false);
+      ASSERT_TRUE(txn.is_ok());
+      for (int block = 0; block < 2; ++block) {  // two blocks a commit
+        const auto updates = random_batch(rng, &known, 1 + rng.below(60));
+        auto applied = cache.apply(updates);
+        ASSERT_TRUE(applied.is_ok()) << applied.status().to_string();
+        root = *applied;
+        ASSERT_EQ(root, *reference.apply(updates)) << "height " << height;
+      }
+      ASSERT_TRUE(cache.finish(*txn, height).is_ok());
+      ASSERT_TRUE(txn->commit().is_ok());
+      cache.committed(height);
+      auto read = lmdb::Txn::begin(*env, true);
+      ASSERT_TRUE(read.is_ok());
+      EXPECT_TRUE(cache.audit(*read, height, root).is_ok()) << "height " << height;
+      if (cache.commits_since_flush() == 0) {
+        EXPECT_EQ(lmdb_records(), reference_nodes.nodes()) << "flushed at " << height;
+      }
+    }
+    // The audit notices a tree that does not match.
+    auto read = lmdb::Txn::begin(*env, true);
+    EXPECT_FALSE(cache.audit(*read, 20, rng.hash()).is_ok());
+  }
+  TreeCache reopened(databases, TreeCacheOptions{flush_commits, uint64_t{1} << 30});
+  auto txn = lmdb::Txn::begin(*env, false);
+  ASSERT_TRUE(txn.is_ok());
+  ASSERT_TRUE(reopened.recover(*txn, 20, root).is_ok());
+  ASSERT_TRUE(txn->commit().is_ok());
+  reopened.committed(20);
+  EXPECT_EQ(lmdb_records(), reference_nodes.nodes());
+  EXPECT_EQ(mem_tree_root_hash(reopened.version_at(20)->root), root);
 }
 
 }  // namespace
