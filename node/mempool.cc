@@ -245,7 +245,7 @@ Result<ledger::Account> Mempool::read_account(const Address& address,
   return account->value_or(ledger::Account{});
 }
 
-void Mempool::erase(Arrival arrival) {
+void Mempool::erase(Arrival arrival, GapUpdate gaps) {
   auto it = entries_.find(arrival);
   PHALANX_ASSERT(it != entries_.end());
   const Entry& entry = it->second;
@@ -272,7 +272,7 @@ void Mempool::erase(Arrival arrival) {
   entries_.erase(it);
   if (sender->second.by_nonce.empty()) {
     senders_.erase(sender);
-  } else if (opens_gap) {
+  } else if (opens_gap && gaps == GapUpdate::kNow) {
     note_erased_gap(sender->second, nonce);
   }
 }

@@ -224,8 +224,12 @@ class Mempool {
                                        const ledger::AccountReader& accounts) const;
   bool fits(size_t tx_count, size_t tx_bytes) const;
 
-  // Removal (mempool.cc).
-  void erase(Arrival arrival);
+  // Removal (mempool.cc). Erasing an executable tx leaves its successors waiting behind a
+  // gap: kNow marks them so at once; kByCaller leaves that to the caller's refresh_gaps() of
+  // the sender (a commit re-checks every sender it erased from anyway, and walking the
+  // successors twice per sender and block was the largest part of a commit).
+  enum class GapUpdate { kNow, kByCaller };
+  void erase(Arrival arrival, GapUpdate gaps = GapUpdate::kNow);
   // Removes `arrival` and the sender's later nonces, reporting each with `reason`.
   void erase_with_dependents(Arrival arrival, AdmissionError reason,
                              std::vector<DroppedTx>* dropped);
@@ -267,7 +271,8 @@ class Mempool {
   // so std::hash (identity) spreads them evenly and no peer can choose them.
   std::unordered_map<Arrival, Entry> entries_;
   std::unordered_map<Hash, Arrival, crypto::HashHasher> by_hash_;
-  std::map<Address, Sender> senders_;
+  // In no order: nothing iterates it for an ordered result (block building follows idle_).
+  std::unordered_map<Address, Sender, crypto::AddressHasher> senders_;
   std::set<Arrival> idle_;  // not in flight: candidates for blocks
   // Idle txs, first to evict first: lowest fee, then newest (highest arrival).
   struct EvictionOrder {
