@@ -71,8 +71,8 @@ class ChainWatcher {
   std::atomic<bool> stop_{false};
   mutable std::mutex mutex_;
   mutable std::condition_variable committed_changed_;  // with mutex_
-  std::vector<BlockSeen> blocks_;  // guarded by mutex_
-  std::string last_error_;         // guarded by mutex_
+  std::vector<BlockSeen> blocks_;                      // guarded by mutex_
+  std::string last_error_;                             // guarded by mutex_
   std::thread thread_;
 };
 
