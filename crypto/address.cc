@@ -7,6 +7,7 @@
 #include "crypto/address.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include "crypto/hash.h"
@@ -103,8 +104,9 @@ Status check_prefix(const std::string& text) {
 }  // namespace
 
 Address address_of(const PublicKey& key) {
-  // One short input: sha256() on the stack (every transfer's sender is derived this way).
-  std::array<uint8_t, kAddressDomain.size() + sizeof(PublicKey)> input;
+  // One short input: sha256() skips the EVP context a Hasher sets up and frees (the event
+  // loop derives a sender's address for every transaction it admits).
+  std::array<uint8_t, kAddressDomain.size() + std::tuple_size_v<PublicKey>> input{};
   std::copy(kAddressDomain.begin(), kAddressDomain.end(), input.begin());
   std::copy(key.begin(), key.end(), input.begin() + kAddressDomain.size());
   const Hash digest = sha256(input);

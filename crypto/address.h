@@ -8,12 +8,14 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "crypto/ed25519.h"
+#include "crypto/hash.h"
 #include "crypto/status.h"
 
 namespace phalanx::crypto {
@@ -21,6 +23,16 @@ namespace phalanx::crypto {
 struct Address {
   std::array<uint8_t, 20> bytes{};
   auto operator<=>(const Address&) const = default;
+};
+
+// For unordered containers keyed by an Address. Clients choose addresses (by grinding keys),
+// so this is HashHasher's seeded mix of the address's first 16 bytes.
+struct AddressHasher {
+  size_t operator()(const Address& address) const noexcept {
+    Hash key{};
+    std::copy(address.bytes.begin(), address.bytes.end(), key.begin());
+    return HashHasher{}(key);
+  }
 };
 
 Address address_of(const PublicKey& key);

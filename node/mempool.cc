@@ -25,6 +25,9 @@ Mempool::Mempool(MempoolOptions options) : options_(std::move(options)) {
   PHALANX_ASSERT(options_.txs_max >= 1);
   PHALANX_ASSERT(options_.bytes_max >= 1);
   PHALANX_ASSERT(options_.sender_txs_max >= 1);
+  // Never rehashed while it fills up to its bound (a rehash touches every entry at once).
+  entries_.reserve(std::min(options_.txs_max, kEntriesReservedMax));
+  by_hash_.reserve(std::min(options_.txs_max, kEntriesReservedMax));
 }
 
 Admission Mempool::admit(ledger::SignedTransaction tx, const ledger::AccountReader& accounts,
@@ -51,7 +54,7 @@ Admission Mempool::admit(ledger::SignedTransaction tx, const ledger::AccountRead
     recheck_sender(sender, *account, &dropped);
   }
   std::vector<Arrival> victims;
-  admission = check_sender(tx, *account, tx.tx.amount + tx.tx.fee);
+  admission = check_sender(tx, sender, *account, tx.tx.amount + tx.tx.fee);
   if (admission.admitted()) admission = plan_room(tx, sender, *account, &victims);
   if (admission.admitted() && !verify_signature(tx)) {
     admission = rejection(AdmissionError::kBadSignature,
@@ -83,8 +86,8 @@ Admission Mempool::check_static(const ledger::SignedTransaction& tx) const {
   return Admission{};
 }
 
-Admission Mempool::check_sender(const ledger::SignedTransaction& tx, const ledger::Account& account,
-                                uint64_t cost) const {
+Admission Mempool::check_sender(const ledger::SignedTransaction& tx, const Address& address,
+                                const ledger::Account& account, uint64_t cost) const {
   const uint64_t nonce = tx.tx.nonce;
   if (nonce < account.nonce) {
     return rejection(AdmissionError::kNonceUsed, "nonce " + std::to_string(nonce) +
@@ -97,7 +100,7 @@ Admission Mempool::check_sender(const ledger::SignedTransaction& tx, const ledge
                          std::to_string(options_.nonce_gap_max) +
                          " past the account's next nonce " + std::to_string(account.nonce));
   }
-  auto sender = senders_.find(ledger::sender_address(tx.tx));
+  auto sender = senders_.find(address);
   const size_t pending = sender == senders_.end() ? 0 : sender->second.by_nonce.size();
   const uint64_t pending_cost = sender == senders_.end() ? 0 : sender->second.cost;
   if (sender != senders_.end()) {
@@ -242,7 +245,7 @@ Result<ledger::Account> Mempool::read_account(const Address& address,
   return account->value_or(ledger::Account{});
 }
 
-void Mempool::erase(Arrival arrival) {
+void Mempool::erase(Arrival arrival, GapUpdate gaps) {
   auto it = entries_.find(arrival);
   PHALANX_ASSERT(it != entries_.end());
   const Entry& entry = it->second;
@@ -269,7 +272,7 @@ void Mempool::erase(Arrival arrival) {
   entries_.erase(it);
   if (sender->second.by_nonce.empty()) {
     senders_.erase(sender);
-  } else if (opens_gap) {
+  } else if (opens_gap && gaps == GapUpdate::kNow) {
     note_erased_gap(sender->second, nonce);
   }
 }

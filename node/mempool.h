@@ -206,8 +206,9 @@ class Mempool {
 
   // Admission steps (mempool.cc).
   Admission check_static(const ledger::SignedTransaction& tx) const;
-  Admission check_sender(const ledger::SignedTransaction& tx, const ledger::Account& account,
-                         uint64_t cost) const;
+  // `sender` is the tx's sender address (derived once per admission).
+  Admission check_sender(const ledger::SignedTransaction& tx, const Address& sender,
+                         const ledger::Account& account, uint64_t cost) const;
   Admission plan_room(const ledger::SignedTransaction& tx, const Address& sender,
                       const ledger::Account& account, std::vector<Arrival>* victims) const;
   // Whether the tx's nonce is the sender's next or follows its pending run without a gap.
@@ -223,8 +224,12 @@ class Mempool {
                                        const ledger::AccountReader& accounts) const;
   bool fits(size_t tx_count, size_t tx_bytes) const;
 
-  // Removal (mempool.cc).
-  void erase(Arrival arrival);
+  // Removal (mempool.cc). Erasing an executable tx leaves its successors waiting behind a
+  // gap: kNow marks them so at once; kByCaller leaves that to the caller's refresh_gaps() of
+  // the sender (a commit re-checks every sender it erased from anyway, and walking the
+  // successors twice per sender and block was the largest part of a commit).
+  enum class GapUpdate { kNow, kByCaller };
+  void erase(Arrival arrival, GapUpdate gaps = GapUpdate::kNow);
   // Removes `arrival` and the sender's later nonces, reporting each with `reason`.
   void erase_with_dependents(Arrival arrival, AdmissionError reason,
                              std::vector<DroppedTx>* dropped);
@@ -256,10 +261,18 @@ class Mempool {
   void refresh_gaps(const Address& address);
   void check_gap_invariants() const;
 
+  // Up to this many entries are reserved up front (txs_max is configurable).
+  static constexpr size_t kEntriesReservedMax = 1 << 16;
+
   MempoolOptions options_;
-  std::map<Arrival, Entry> entries_;
+  // By arrival, in no order: everything ordered by arrival goes through idle_, gossip_ and
+  // the senders' nonce maps, and a hash map makes each of the several lookups an admission,
+  // a proposal or a commit makes per transaction O(1). Arrivals are this node's own counter,
+  // so std::hash (identity) spreads them evenly and no peer can choose them.
+  std::unordered_map<Arrival, Entry> entries_;
   std::unordered_map<Hash, Arrival, crypto::HashHasher> by_hash_;
-  std::map<Address, Sender> senders_;
+  // In no order: nothing iterates it for an ordered result (block building follows idle_).
+  std::unordered_map<Address, Sender, crypto::AddressHasher> senders_;
   std::set<Arrival> idle_;  // not in flight: candidates for blocks
   // Idle txs, first to evict first: lowest fee, then newest (highest arrival).
   struct EvictionOrder {

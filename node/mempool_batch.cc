@@ -11,7 +11,8 @@ struct Mempool::BatchBuilder {
   size_t bytes_max = 0;
   size_t bytes = 0;
   std::vector<ledger::SignedTransaction> txs;
-  std::map<Address, uint64_t> next_nonce;  // per sender in the batch: one past its last tx
+  // Per sender in the batch: one past its last tx.
+  std::unordered_map<Address, uint64_t, crypto::AddressHasher> next_nonce;
 };
 
 // Only the sender's next committed nonce (executed, or in a block consensus committed:
@@ -142,14 +143,19 @@ Result<CommitReport> Mempool::commit(std::span<const Hash> included, std::set<Ad
     auto it = by_hash_.find(hash);
     if (it == by_hash_.end()) continue;
     to_recheck.insert(entries_.at(it->second).sender);
-    erase(it->second);
+    // Its sender's gaps are refreshed below, against the new state (recheck_sender).
+    erase(it->second, GapUpdate::kByCaller);
     ++report.included;
   }
-  for (const Address& address : to_recheck) {
-    if (!senders_.contains(address)) continue;
-    Result<ledger::Account> account = read_account(address, accounts);
-    if (!account) return account.status();
-    recheck_sender(address, *account, &report.dropped);
+  for (auto address = to_recheck.begin(); address != to_recheck.end(); ++address) {
+    if (!senders_.contains(*address)) continue;
+    Result<ledger::Account> account = read_account(*address, accounts);
+    if (!account) {
+      // The senders not re-read keep their old state; their gaps follow it.
+      for (auto rest = address; rest != to_recheck.end(); ++rest) refresh_gaps(*rest);
+      return account.status();
+    }
+    recheck_sender(*address, *account, &report.dropped);
   }
   return report;
 }

@@ -148,6 +148,8 @@ class Node {
   void on_submit(SubmitEvent& event);
   void on_peer_txs(PeerTxsEvent& event);
   void on_txs_verified(const TxsVerifiedEvent& event);
+  // The ledger snapshot this round's admissions read (opened by the first one), or the error.
+  Result<const ledger::Snapshot*> round_snapshot();
   // `now_ms` is steady-clock time, for the batching delay only.
   bool maybe_propose(uint64_t now_ms);
   void gossip();
@@ -180,6 +182,10 @@ class Node {
   // Tx hashes of each block handed to the writer and not back yet, in height order.
   std::deque<std::vector<crypto::Hash>> writing_;
   Status loop_error_;  // a fatal error an event handler met (the loop stops on it)
+  // One LMDB read transaction for the admissions of a loop round, not one per submission.
+  // Closed at the end of the round and before a ledger batch is reconciled, so the mempool
+  // never admits against a state older than the one it was reconciled with.
+  std::optional<ledger::Snapshot> round_snapshot_;
   crypto::Hash tip_hash_{};                // hash of the last block applied to the ledger
   uint64_t proposed_height_ = 0;           // highest height this node proposed (this incarnation)
   std::optional<uint64_t> idle_since_ms_;  // since when idle txs wait for a busy pipeline

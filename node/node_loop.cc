@@ -43,6 +43,7 @@ Status Node::run() {
     queue_->pop_wait(&events, node_events_per_round_max, next_tick);
     size_t handled = 0;
     while (handled < events.size() && !stop) handle(events[handled++], &stop);
+    round_snapshot_.reset();
     for (size_t i = handled; i < events.size(); ++i) refuse(events[i]);
     if (stop) break;
     if (Clock::now() >= next_tick) {
@@ -79,6 +80,7 @@ void Node::handle(NodeEvent& event, bool* stop) {
         } else if constexpr (std::is_same_v<E, BlockValidatedEvent>) {
           replica_->on_validated(e.height, e.digest, e.valid);
         } else if constexpr (std::is_same_v<E, LedgerBatchEvent>) {
+          round_snapshot_.reset();  // it may be older than the batch's
           const Status applied = on_ledger_batch(e.batch);
           if (!applied && loop_error_.is_ok()) loop_error_ = applied;
         } else if constexpr (std::is_same_v<E, QueryEvent>) {

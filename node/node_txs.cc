@@ -11,18 +11,27 @@ namespace phalanx::node {
 // Signatures were checked on the RPC worker (NodeBackend) or by the verification pool
 // (on_peer_txs), so the mempool's last check is a cache hit.
 void Node::on_submit(SubmitEvent& event) {
-  auto snapshot = store_->snapshot();
+  auto snapshot = round_snapshot();
   if (!snapshot) {
     event.reply->set_value(
         {AdmissionError::kInternal, "cannot read the ledger: " + snapshot.message()});
     return;
   }
-  const SnapshotAccounts accounts(*snapshot);
+  const SnapshotAccounts accounts(**snapshot);
   const Admission admission = mempool_->admit(
       std::move(event.tx), accounts,
       [this](const ledger::SignedTransaction& tx) { return cache_->verify(tx); },
       TxOrigin::kClient);
   event.reply->set_value({admission.error, admission.message});
+}
+
+Result<const ledger::Snapshot*> Node::round_snapshot() {
+  if (!round_snapshot_) {
+    auto snapshot = store_->snapshot();
+    if (!snapshot) return snapshot.status();
+    round_snapshot_.emplace(std::move(snapshot).value());
+  }
+  return &*round_snapshot_;
 }
 
 // Verification happens on the pool's workers; the batch comes back as TxsVerifiedEvent.
@@ -44,12 +53,12 @@ void Node::on_peer_txs(PeerTxsEvent& event) {
 }
 
 void Node::on_txs_verified(const TxsVerifiedEvent& event) {
-  auto snapshot = store_->snapshot();
+  auto snapshot = round_snapshot();
   if (!snapshot) {
     log_->error("cannot read the ledger to admit gossiped transactions: {}", snapshot.message());
     return;
   }
-  const SnapshotAccounts accounts(*snapshot);
+  const SnapshotAccounts accounts(**snapshot);
   const SignatureVerifier verify = [this](const ledger::SignedTransaction& tx) {
     return cache_->verify(tx);
   };

@@ -9,7 +9,8 @@
                                         persist wait for one)
   report.py compose WORK OUT DURATION   OUT/latest.json and OUT/latest.md from the reports
                                         run.sh left in WORK (bound.json, disk.json, s*.json,
-                                        *.profile.txt)
+                                        *.profile.txt), with scenario 1's CPU per transfer
+                                        (cpu_per_tx) against what the 60% target leaves
 """
 import datetime
 import glob
@@ -149,6 +150,58 @@ def targets(all_scenarios):
     return out
 
 
+def cpu_per_tx(s1, verify_per_s, cores, target_percent=60):
+    """What a committed transfer of scenario 1 (max throughput) cost in CPU, from the run's own
+    figures, against what the target would leave. Each node verifies each transfer once, and
+    one verify costs cores / verify_per_s CPU-seconds (the bound's all-core rate), so that
+    much of each node's figure is the bound's own work; the rest is what must shrink. At
+    target_percent of the bound the machine (n nodes and the load generator) has
+    cores / target_tx_per_s CPU-seconds per transfer in all. None without the figures."""
+    if not s1 or "error" in s1 or not s1.get("tx_per_s") or not verify_per_s or not cores:
+        return None
+    nodes = [node["cpu_percent"] for node in s1.get("nodes", []) if node.get("cpu_percent")]
+    if not nodes or s1.get("bench_cpu_percent") is None:
+        return None
+    tx = s1["tx_per_s"]
+    us = lambda percent: percent / 100 * 1e6 / tx  # CPU microseconds per committed transfer
+    node_us = [round(us(p), 1) for p in nodes]
+    node_mean = sum(node_us) / len(node_us)
+    bench_us = us(s1["bench_cpu_percent"])
+    verify_us = cores * 1e6 / verify_per_s
+    target_tx = target_percent / 100 * verify_per_s / s1["n"]
+    # The machine's CPU per transfer at the target, less the load generator's (as measured),
+    # shared by the n nodes, less each node's verify.
+    target_node_us = (cores * 1e6 / target_tx - bench_us) / s1["n"]
+    return {"scenario": s1["name"], "tx_per_s": tx, "n": s1["n"], "cores": cores,
+            "machine_busy_percent": round((sum(nodes) + s1["bench_cpu_percent"]) / cores, 1),
+            "node_us": node_us, "node_us_mean": round(node_mean, 1),
+            "bench_us": round(bench_us, 1), "verify_us": round(verify_us, 1),
+            "verify_share_percent": round(100 * verify_us / node_mean, 1),
+            "other_us": round(node_mean - verify_us, 1),
+            "target_percent": target_percent, "target_tx_per_s": round(target_tx),
+            "target_node_us": round(target_node_us, 1),
+            "target_other_us": round(target_node_us - verify_us, 1)}
+
+
+def cpu_lines(c):
+    """latest.md's "CPU per transfer" section from a cpu_per_tx() object."""
+    return ["", "## CPU per transfer", "",
+            f"Scenario 1 ({c['scenario']}): {c['tx_per_s']} tx/s with the machine "
+            f"{c['machine_busy_percent']}% busy ({c['n']} nodes and the load generator on "
+            f"{c['cores']} cores). CPU per committed transfer: each node "
+            f"{', '.join(f'{u:g}' for u in c['node_us'])} us (mean {c['node_us_mean']:g}), the "
+            f"load generator {c['bench_us']:g} us. A signature verify costs "
+            f"{c['verify_us']:g} us (the bound's verify rate), once per transfer per node: "
+            f"{c['verify_share_percent']:g}% of a node's CPU; the other {c['other_us']:g} us "
+            "are the rest of its work (ledger writer, event loop, JSON-RPC, transport).",
+            "",
+            f"At {c['target_percent']}% of the bound ({c['target_tx_per_s']} tx/s) the machine "
+            f"has {c['target_node_us']:g} us per transfer per node (after the load generator's "
+            f"share), i.e. {c['target_other_us']:g} us besides the verify: the rest must "
+            + (f"shrink {c['other_us'] / c['target_other_us']:.1f}x." if c["target_other_us"] > 0
+               else "vanish, and the verify alone does not fit.")]
+
+
 def markdown(doc):
     m = doc["machine"]
     lines = [f"# phalanx-bench results ({doc['date']}, commit {doc['commit']})", "",
@@ -190,6 +243,8 @@ def markdown(doc):
     lines += ["", "| target (issue #8) | measured | met |", "|---|---|---|"]
     for target, measured, met in doc["targets"]:
         lines.append(f"| {target} | {measured} | {'yes' if met else '**no**'} |")
+    if doc.get("cpu_per_tx"):
+        lines += cpu_lines(doc["cpu_per_tx"])
     if doc.get("disk"):
         d = doc["disk"]["fdatasync_4k_ms"]
         lines += ["", f"Disk (before the testnets started): a 4 KiB write + fdatasync took p50 "
@@ -222,6 +277,8 @@ def compose(work, out, duration):
            "duration_s": int(duration), "scenarios": list(s.values()),
            "disk": load(os.path.join(work, "disk.json"))
            if os.path.exists(os.path.join(work, "disk.json")) else None,
+           "cpu_per_tx": cpu_per_tx(s.get("s1-max"), bound["verify_per_s"],
+                                    bound["machine"].get("cores")),
            "profiles": profiles_of(work),
            "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok in targets(s)]}
     with open(os.path.join(out, "latest.json"), "w") as f:

@@ -21,6 +21,8 @@ constexpr auto kNodeRetryDelay = std::chrono::milliseconds(200);
 constexpr auto kControlPeriod = std::chrono::milliseconds(100);
 constexpr int64_t kRateWindowNs = 2 * kNsPerS;
 constexpr uint8_t kResendsMax = 3;
+// The longest a connection thread waits for room before looking at its resend queue again.
+constexpr auto kIdleWaitMax = std::chrono::milliseconds(10);
 
 }  // namespace
 
@@ -135,20 +137,24 @@ void Submitter::connection_loop(uint32_t thread) {
   RpcConnection connection(testnet_.nodes[node].rpc, 5000);
   while (!stop_) {
     if (avoided_[node]) return;
+    // Read before claiming: a commit after it ends the wait below at once.
+    const uint64_t committed = watcher_.committed();
     const std::vector<size_t> indices = claim(node);
     if (indices.empty()) {
-      idle_wait();
+      idle_wait(committed);
       continue;
     }
     send(connection, node, indices);
   }
 }
 
-// Open loop: until the next transfer is due (at most 10 ms); max: a moment for commits to
-// make room.
-void Submitter::idle_wait() const {
+// Open loop: until the next transfer is due (at most 10 ms). Max throughput, and the drain:
+// until a commit makes room (the watcher's notice), or kIdleWaitMax for the resends the
+// control thread queues every kControlPeriod. (A 500 us sleep here was ~45% of the load
+// generator's CPU at max throughput: 8 threads waking 2,000 times a second each.)
+void Submitter::idle_wait(uint64_t committed_seen) const {
   if (!options_.open_loop || !sending_) {
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
+    watcher_.wait_committed_change(committed_seen, kIdleWaitMax);
     return;
   }
   const auto due_ns =

@@ -80,7 +80,8 @@ class Submitter {
   std::vector<size_t> claim(uint32_t node);
   size_t claim_new(size_t wanted);
   size_t allowed_now() const;
-  void idle_wait() const;
+  // `committed_seen`: the watcher's count before the claim that found nothing to send.
+  void idle_wait(uint64_t committed_seen) const;
   void send(class RpcConnection& connection, uint32_t node, const std::vector<size_t>& indices);
   void requeue(uint32_t from_node, std::vector<size_t> indices);
   uint32_t next_live_node(uint32_t after) const;

@@ -35,13 +35,22 @@ Status ChainWatcher::start() {
 }
 
 void ChainWatcher::stop() {
-  stop_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  committed_changed_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 void ChainWatcher::avoid(uint32_t node) {
   avoided_[node] = true;
   // The loop switches on its next poll.
+}
+
+void ChainWatcher::wait_committed_change(uint64_t seen, std::chrono::nanoseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  committed_changed_.wait_for(lock, timeout, [&] { return stop_ || committed_ != seen; });
 }
 
 std::vector<BlockSeen> ChainWatcher::blocks() const {
@@ -109,10 +118,13 @@ Status ChainWatcher::read_blocks(uint64_t from, uint64_t to, int64_t observed_ns
           ++seen.ours;
         }
       }
-      committed_ += seen.ours;
-      std::lock_guard<std::mutex> lock(mutex_);
-      blocks_.push_back(seen);
-      height_ = seen.height;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        committed_ += seen.ours;
+        blocks_.push_back(seen);
+        height_ = seen.height;
+      }
+      if (seen.ours > 0) committed_changed_.notify_all();
     }
   }
   return Status::ok();

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -43,6 +45,9 @@ class ChainWatcher {
   uint64_t start_height() const { return start_height_; }
   uint64_t height() const { return height_; }
   uint64_t committed() const { return committed_; }
+  // Returns once committed() differs from `seen`, the watcher stops or `timeout` passes, so
+  // the load's threads wait for room instead of spinning on committed().
+  void wait_committed_change(uint64_t seen, std::chrono::nanoseconds timeout) const;
   std::vector<BlockSeen> blocks() const;
   // The last error that made it switch nodes ("" if none).
   std::string last_error() const;
@@ -65,8 +70,9 @@ class ChainWatcher {
   std::atomic<uint64_t> committed_{0};
   std::atomic<bool> stop_{false};
   mutable std::mutex mutex_;
-  std::vector<BlockSeen> blocks_;  // guarded by mutex_
-  std::string last_error_;         // guarded by mutex_
+  mutable std::condition_variable committed_changed_;  // with mutex_
+  std::vector<BlockSeen> blocks_;                      // guarded by mutex_
+  std::string last_error_;                             // guarded by mutex_
   std::thread thread_;
 };
 
