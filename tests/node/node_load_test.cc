@@ -11,6 +11,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/node/node_cluster.h"
+#include "tests/testutil/sanitizer.h"
 
 namespace phalanx::node::testing {
 namespace {
@@ -108,9 +109,14 @@ void run_counted_load(uint32_t txs_total) {
               static_cast<long long>(elapsed), static_cast<unsigned long long>(height));
 }
 
-// The issue's figure. About 10 s in Release (JSON-RPC batches are admitted as a whole, so
-// the chain takes them in blocks of hundreds), so it runs in CI.
-TEST(PhalanxdLoad, TenThousandTransfersVerifyEachSignatureOncePerNode) { run_counted_load(10'000); }
+// 10,000: the issue's figure. About 10 s in Release (JSON-RPC batches are admitted as a
+// whole, so the chain takes them in blocks of hundreds), so it runs in CI. Under
+// AddressSanitizer 2,000 (~21 s -> ~5 s of the ASan tree's serial test time, issue #2): the
+// same batches, blocks of hundreds and signature-cache bound, on the same code; the Release
+// tree runs the full figure.
+TEST(PhalanxdLoad, TransfersFromAHundredSendersVerifyEachSignatureOncePerNode) {
+  run_counted_load(testutil::kAddressSanitizer ? 2'000 : 10'000);
+}
 
 }  // namespace
 }  // namespace phalanx::node::testing

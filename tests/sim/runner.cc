@@ -12,6 +12,7 @@
 
 #include "tests/sim/abort_note.h"
 #include "tests/sim/node.h"
+#include "tests/testutil/sanitizer.h"
 
 namespace phalanx::sim {
 namespace {
@@ -20,20 +21,6 @@ double thread_cpu_seconds() {
   timespec now{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
   return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
-
-bool address_sanitizer() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return true;
-#else
-  return false;
-#endif
-#else
-  return false;
-#endif
 }
 
 void add(RangeReport* report, const RunResult& result, double cpu_seconds) {
@@ -146,7 +133,7 @@ uint64_t seed_count(uint64_t normal) {
     const long long value = std::atoll(env);
     if (value > 0) return static_cast<uint64_t>(value);
   }
-  if (address_sanitizer()) return std::max<uint64_t>(1, normal / 4);
+  if (testutil::kAddressSanitizer) return std::max<uint64_t>(1, normal / 4);
   return normal;
 }
 
