@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ledger/tree_cache.h"
+#include "tests/ledger/store_fixture.h"
 #include "tests/testutil/rng.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -55,6 +56,16 @@ std::map<std::string, Bytes> records_of(const MemNodePtr& root) {
   return out;
 }
 
+// A tree of `count` random keys (with near neighbours, see random_batch), built in one apply.
+MemNodePtr random_tree(uint64_t seed, uint64_t count) {
+  Rng rng(seed);
+  std::vector<Hash> known;
+  MemTreeChanges changes;
+  auto root = mem_tree_apply(nullptr, random_batch(rng, &known, count), 1, &changes);
+  EXPECT_TRUE(root.is_ok()) << root.status().to_string();
+  return root.is_ok() ? *root : nullptr;
+}
+
 Result<Hash> decode_and_hash(ByteSpan record) {
   TreeNode node;
   PHALANX_RETURN_IF_ERROR(decode_node(record, &node));
@@ -69,13 +80,18 @@ Result<MemNodePtr> load(const std::map<std::string, Bytes>& records) {
   return loader.finish();
 }
 
-TEST(MemTree, RandomBatchesMatchStateTreeRootsAndRecords) {
-  Rng rng(20261127);
+// StateTree over a MemoryNodeStore as the reference, the tree under test and its versions.
+class MemTreeVsStateTree : public ::testing::Test {
+ protected:
   MemoryNodeStore reference_nodes;
-  StateTree reference(reference_nodes);
+  StateTree reference{reference_nodes};
   MemNodePtr root;
   std::vector<Hash> known;
   std::vector<std::pair<MemNodePtr, Hash>> versions;
+};
+
+TEST_F(MemTreeVsStateTree, RandomBatchesMatchRootsAndRecords) {
+  Rng rng(20261127);
   for (uint64_t round = 1; round <= 60; ++round) {
     const auto updates = random_batch(rng, &known, 1 + rng.below(round % 10 == 0 ? 400 : 30));
     MemTreeChanges changes;
@@ -121,13 +137,8 @@ TEST(MemTree, RandomBatchesMatchStateTreeRootsAndRecords) {
 
 // The blocks of one commit share a `born`: each apply rebuilds that commit's nodes in place.
 // Every intermediate root is right when returned, and the versions of earlier commits stay.
-TEST(MemTree, AppliesSharingABornRebuildInPlaceAndLeaveOlderVersions) {
+TEST_F(MemTreeVsStateTree, AppliesSharingABornRebuildInPlaceAndLeaveOlderVersions) {
   Rng rng(20261128);
-  MemoryNodeStore reference_nodes;
-  StateTree reference(reference_nodes);
-  MemNodePtr root;
-  std::vector<Hash> known;
-  std::vector<std::pair<MemNodePtr, Hash>> versions;
   for (uint64_t commit = 1; commit <= 12; ++commit) {
     MemTreeChanges changes;
     for (int block = 0; block < 5; ++block) {
@@ -181,16 +192,13 @@ TEST(MemTree, OnlyNodesOnChangedPathsAreNewer) {
 }
 
 TEST(MemTree, LoaderRebuildsTheTreeFromItsRecords) {
-  Rng rng(11);
-  std::vector<Hash> known;
-  MemTreeChanges changes;
-  auto root = mem_tree_apply(nullptr, random_batch(rng, &known, 3000), 1, &changes);
-  ASSERT_TRUE(root.is_ok());
-  auto loaded = load(records_of(*root));
+  const MemNodePtr root = random_tree(11, 3000);
+  ASSERT_NE(root, nullptr);
+  auto loaded = load(records_of(root));
   ASSERT_TRUE(loaded.is_ok()) << loaded.status().to_string();
-  EXPECT_EQ(mem_tree_root_hash(*loaded), mem_tree_root_hash(*root));
+  EXPECT_EQ(mem_tree_root_hash(*loaded), mem_tree_root_hash(root));
   const MemNodeReader reader(*loaded);
-  for (const auto& [key, record] : records_of(*root)) {
+  for (const auto& [key, record] : records_of(root)) {
     auto view = reader.get(as_span(key));
     ASSERT_TRUE(view.is_ok() && view->has_value());
     EXPECT_EQ(**view, record);
@@ -203,11 +211,9 @@ TEST(MemTree, LoaderRebuildsTheTreeFromItsRecords) {
 
 TEST(MemTree, LoaderRefusesCorruptRecords) {
   Rng rng(12);
-  std::vector<Hash> known;
-  MemTreeChanges changes;
-  auto root = mem_tree_apply(nullptr, random_batch(rng, &known, 600), 1, &changes);
-  ASSERT_TRUE(root.is_ok());
-  const std::map<std::string, Bytes> good = records_of(*root);
+  const MemNodePtr root = random_tree(12, 600);
+  ASSERT_NE(root, nullptr);
+  const std::map<std::string, Bytes> good = records_of(root);
   ASSERT_GT(good.size(), 20u);
   const auto deep = std::prev(good.end());  // a node below the root
   ASSERT_GT(deep->first.size(), 1u);
@@ -307,15 +313,7 @@ TEST(MemTreeInLmdb, DeletesAndCollapsesReachLmdbExactlyAndRecover) {
   const testutil::TempDir dir("phalanx-mem-tree");
   auto env = lmdb::Env::open(dir.path(), lmdb::EnvOptions{});
   ASSERT_TRUE(env.is_ok());
-  TreeDatabases databases;
-  {
-    auto txn = lmdb::Txn::begin(*env, false);
-    ASSERT_TRUE(txn.is_ok());
-    databases.tree = *lmdb::open_database(*txn, "tree", true);
-    databases.pending = *lmdb::open_database(*txn, "pending", true);
-    databases.meta = *lmdb::open_database(*txn, "meta", true);
-    ASSERT_TRUE(txn->commit().is_ok());
-  }
+  const TreeDatabases databases = store_fixture::open_tree_databases(*env);
   auto lmdb_records = [&] {
     std::map<std::string, Bytes> out;
     auto txn = lmdb::Txn::begin(*env, true);

@@ -1,6 +1,7 @@
 // The store tests' shared fixture: a test genesis with six funded users, a deterministic
-// chain generator with a MemoryState model of what the store must hold, and StoreTest (a
-// fresh directory, options the test may change before open_store()).
+// chain generator with a MemoryState model of what the store must hold, StoreTest (a fresh
+// directory, options the test may change before open_store()), and the state tree's
+// databases for tests of TreeCache alone.
 // Thread-safety: key() caches and is main-thread only; the rest as the types they use.
 #pragma once
 
@@ -22,6 +23,18 @@ inline constexpr char kChain[] = "phalanx-store-test";
 inline constexpr uint8_t kUsers = 6;
 
 using testutil::Rng;
+
+// The state tree's three databases in `env` (created), for tests of TreeCache on its own.
+inline TreeDatabases open_tree_databases(const lmdb::Env& env) {
+  TreeDatabases databases;
+  auto txn = lmdb::Txn::begin(env, false);
+  EXPECT_TRUE(txn.is_ok());
+  databases.tree = *lmdb::open_database(*txn, "tree", true);
+  databases.pending = *lmdb::open_database(*txn, "pending", true);
+  databases.meta = *lmdb::open_database(*txn, "meta", true);
+  EXPECT_TRUE(txn->commit().is_ok());
+  return databases;
+}
 
 // Keys are cached (signing keys are derived once). Not thread-safe: main thread only.
 inline const crypto::SecretKey& key(uint8_t i) {

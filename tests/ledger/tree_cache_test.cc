@@ -63,15 +63,7 @@ TEST(TreeCacheVersions, TheLastFewHeightsHaveTheirVersionAndOlderOnesReadUnchang
   {
     auto env = lmdb::Env::open(dir, lmdb::EnvOptions{});
     ASSERT_TRUE(env.is_ok());
-    TreeDatabases databases;
-    {
-      auto txn = lmdb::Txn::begin(*env, false);
-      ASSERT_TRUE(txn.is_ok());
-      databases.tree = *lmdb::open_database(*txn, "tree", true);
-      databases.pending = *lmdb::open_database(*txn, "pending", true);
-      databases.meta = *lmdb::open_database(*txn, "meta", true);
-      ASSERT_TRUE(txn->commit().is_ok());
-    }
+    const TreeDatabases databases = store_fixture::open_tree_databases(*env);
     TreeCache cache(databases, TreeCacheOptions{3, uint64_t{1} << 30});
     MemoryNodeStore model;
     std::shared_ptr<const TreeVersion> held;  // a reader holding height 2 throughout
