@@ -29,6 +29,9 @@ KEPT = ("name", "n", "mode", "offered_tx_per_s", "window_s", "tx_per_s", "tx_per
         "timeline_tx_per_s")
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
 def load(path):
     with open(path) as f:
         return json.load(f)
@@ -202,6 +205,37 @@ def cpu_lines(c):
                else "vanish, and the verify alone does not fit.")]
 
 
+def tried(performance_md):
+    """What docs/performance.md records as tried: [(session heading, [step headings])] from its
+    "## Session N..." and "### Step N..." headings, in the file's order."""
+    sessions = []
+    if not os.path.exists(performance_md):
+        return sessions
+    with open(performance_md, encoding="utf-8") as f:
+        for text in f:
+            if text.startswith("## "):
+                title = text[3:].strip()
+                if title.startswith("Session "):
+                    sessions.append((title, []))
+                elif sessions and title.startswith("Step "):  # a step under no session heading
+                    sessions.append((title, []))
+            elif text.startswith("### ") and sessions:
+                sessions[-1][1].append(text[4:].strip())
+    return sessions
+
+
+def tried_lines(sessions):
+    """latest.md's "What was tried" section: each session's steps, before/after figures in the
+    file."""
+    if not sessions:
+        return []
+    lines = ["", "## What was tried", "",
+             "Each step with its before/after figures and what it showed: docs/performance.md."]
+    for title, steps in sessions:
+        lines.append(f"- {title}" + (": " + "; ".join(steps) if steps else ""))
+    return lines
+
+
 def markdown(doc):
     m = doc["machine"]
     lines = [f"# phalanx-bench results ({doc['date']}, commit {doc['commit']})", "",
@@ -264,6 +298,7 @@ def markdown(doc):
                   "the targets: docs/performance.md."]
         for name, text in doc["profiles"].items():
             lines += ["", f"### {name}", "", "```", text, "```"]
+    lines += tried_lines(doc.get("tried") or [])
     return "\n".join(lines) + "\n"
 
 
@@ -271,7 +306,7 @@ def compose(work, out, duration):
     bound = load(os.path.join(work, "bound.json"))
     s = scenarios_of(work, bound)
     doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-           "commit": git_commit(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+           "commit": git_commit(REPO),
            "machine": bound["machine"], "verify_per_s": bound["verify_per_s"],
            "bound_idle": bound["idle"], "bound_tx_per_s": bound["bound_tx_per_s"],
            "duration_s": int(duration), "scenarios": list(s.values()),
@@ -280,6 +315,7 @@ def compose(work, out, duration):
            "cpu_per_tx": cpu_per_tx(s.get("s1-max"), bound["verify_per_s"],
                                     bound["machine"].get("cores")),
            "profiles": profiles_of(work),
+           "tried": tried(os.path.join(REPO, "docs", "performance.md")),
            "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok in targets(s)]}
     with open(os.path.join(out, "latest.json"), "w") as f:
         json.dump(doc, f, indent=1)

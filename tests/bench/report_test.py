@@ -63,6 +63,27 @@ class CpuPerTx(unittest.TestCase):
         self.assertIn("does not fit", lines[-1])
 
 
+class Tried(unittest.TestCase):
+    def test_sessions_and_their_steps_in_order(self):
+        with tempfile.TemporaryDirectory() as work:
+            path = os.path.join(work, "performance.md")
+            with open(path, "w") as f:
+                f.write("# Performance\n## Targets\n### Not a step\n"
+                        "## Session 4: the disk\n### Step 2: a writer thread\nbody\n"
+                        "### Step 5: one sync\n## Session 5\n"
+                        "## Step 1: blocks in one transaction\n### detail\n")
+            sessions = report.tried(path)
+            self.assertEqual(sessions, [
+                ("Session 4: the disk", ["Step 2: a writer thread", "Step 5: one sync"]),
+                ("Session 5", []),
+                ("Step 1: blocks in one transaction", ["detail"])])
+            lines = report.tried_lines(sessions)
+            self.assertIn("## What was tried", lines)
+            self.assertIn("- Session 4: the disk: Step 2: a writer thread; Step 5: one sync", lines)
+            self.assertEqual(report.tried(os.path.join(work, "missing.md")), [])
+            self.assertEqual(report.tried_lines([]), [])
+
+
 class Compose(unittest.TestCase):
     def test_latest_carries_cpu_per_tx(self):
         with tempfile.TemporaryDirectory() as work:
@@ -81,6 +102,8 @@ class Compose(unittest.TestCase):
                 text = f.read()
             self.assertIn("## CPU per transfer", text)
             self.assertIn("must shrink 7.2x", text)
+            self.assertIn("## What was tried", text)  # from the repository's performance.md
+            self.assertTrue(any(t.startswith("Session 7") for t, _ in doc["tried"]))
 
 
 if __name__ == "__main__":
