@@ -168,7 +168,8 @@ class Applier {
     }
     const std::vector<TreeUpdate> leaves = surviving_leaves(leaf, updates);
     if (leaves.empty()) return SlotValue{};
-    if (leaves.size() == 1) return SlotValue{TreeLeaf{leaves[0].key, *leaves[0].value_hash}, nullptr};
+    if (leaves.size() == 1)
+      return SlotValue{TreeLeaf{leaves[0].key, *leaves[0].value_hash}, nullptr};
     // Two distinct 256-bit keys differ within 64 nibbles, so a new node is never that deep.
     PHALANX_ASSERT(depth < kTreeNibbles);
     return update_node(MemNodePtr(), depth, leaves);
@@ -183,7 +184,8 @@ class Applier {
       slot.child = value.node;
       node->slots.push_back(std::move(slot));
     } else if (value.leaf.has_value()) {
-      const bool unchanged = existing != nullptr && existing->is_leaf && existing->leaf == *value.leaf;
+      const bool unchanged =
+          existing != nullptr && existing->is_leaf && existing->leaf == *value.leaf;
       node->slots.push_back(unchanged ? *existing : leaf_slot(nibble, *value.leaf));
     }
   }
@@ -284,7 +286,8 @@ Status MemTreeLoader::add(ByteSpan key, ByteSpan record) {
   seen_root_ = true;
   while (stack_.size() > depth) PHALANX_RETURN_IF_ERROR(complete_top());
   if (depth > 0) {
-    if (stack_.size() != depth || !std::equal(key.begin(), key.end() - 1, stack_.back().key.bytes.begin())) {
+    if (stack_.size() != depth ||
+        !std::equal(key.begin(), key.end() - 1, stack_.back().key.bytes.begin())) {
       return corrupt(key, "its parent is not stored");
     }
     Frame& parent = stack_.back();
@@ -301,7 +304,8 @@ Status MemTreeLoader::add(ByteSpan key, ByteSpan record) {
   if (!decoded) return corrupt(key, decoded.message());
   uint32_t last = 0;
   const uint32_t count = occupied_slots(frame.record, 0, kTreeRadix, &last);
-  if (depth > 0 && (count == 0 || (count == 1 && frame.record.slots[last].kind == TreeSlot::Kind::kLeaf))) {
+  if (depth > 0 &&
+      (count == 0 || (count == 1 && frame.record.slots[last].kind == TreeSlot::Kind::kLeaf))) {
     return corrupt(key, "not collapsed");
   }
   // A leaf sits on its own key's path: a lone leaf hashes the same in any slot of its binary

@@ -186,9 +186,8 @@ Result<MemNodePtr> TreeCache::stored_tree(const lmdb::Txn& txn, uint64_t height,
                          std::to_string(height) + " (corrupt store)");
   }
   MemTreeLoader loader;
-  PHALANX_RETURN_IF_ERROR(lmdb::for_each(txn, databases_.tree, [&](ByteSpan key, ByteSpan value) {
-    return loader.add(key, value);
-  }));
+  PHALANX_RETURN_IF_ERROR(lmdb::for_each(
+      txn, databases_.tree, [&](ByteSpan key, ByteSpan value) { return loader.add(key, value); }));
   auto tree = loader.finish();
   if (!tree) return tree.status();
   auto updates = read_pending(txn, tree_height);
@@ -225,8 +224,10 @@ Status TreeCache::audit(const lmdb::Txn& txn, uint64_t height, const Hash& root)
   auto tree = stored_tree(txn, height, 1, &changes);
   if (!tree) return tree.status();
   if (mem_tree_root_hash(*tree) != root) {
-    return Status::error("the state tree stored in LMDB, with its pending updates, does not "
-                         "match the state root of height " + std::to_string(height));
+    return Status::error(
+        "the state tree stored in LMDB, with its pending updates, does not "
+        "match the state root of height " +
+        std::to_string(height));
   }
   return Status::ok();
 }

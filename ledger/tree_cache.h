@@ -116,12 +116,12 @@ class TreeCache {
   TreeCacheOptions options_;
 
   // Writer state.
-  MemNodePtr root_;                    // the committed tree
-  uint64_t committed_count_ = 0;       // commits so far: nodes of the next one are born + 1
-  uint64_t flushed_born_ = 0;          // LMDB holds every node born up to this
-  std::vector<TreeNodeKey> erased_;    // nodes erased since the last flush
+  MemNodePtr root_;                  // the committed tree
+  uint64_t committed_count_ = 0;     // commits so far: nodes of the next one are born + 1
+  uint64_t flushed_born_ = 0;        // LMDB holds every node born up to this
+  std::vector<TreeNodeKey> erased_;  // nodes erased since the last flush
   uint64_t dirty_nodes_ = 0;
-  uint64_t pending_bytes_ = 0;         // pending records stored since the last flush
+  uint64_t pending_bytes_ = 0;  // pending records stored since the last flush
   uint64_t commits_since_flush_ = 0;
   // The commit in progress (not yet committed).
   bool in_batch_ = false;

@@ -48,10 +48,11 @@ std::vector<TreeUpdate> random_batch(Rng& rng, std::vector<Hash>* known, uint64_
 // Every node of a version as (key, record), as a flush from nothing would write them.
 std::map<std::string, Bytes> records_of(const MemNodePtr& root) {
   std::map<std::string, Bytes> out;
-  Status status = mem_tree_for_each_newer(root, 0, [&](const TreeNodeKey& key, const MemNode& node) {
-    out[std::string(key.span().begin(), key.span().end())] = encode_node(node.to_tree_node());
-    return Status::ok();
-  });
+  Status status =
+      mem_tree_for_each_newer(root, 0, [&](const TreeNodeKey& key, const MemNode& node) {
+        out[std::string(key.span().begin(), key.span().end())] = encode_node(node.to_tree_node());
+        return Status::ok();
+      });
   EXPECT_TRUE(status.is_ok()) << status.to_string();
   return out;
 }
@@ -111,12 +112,13 @@ TEST_F(MemTreeVsStateTree, RandomBatchesMatchRootsAndRecords) {
   // the hash of its decoded form.
   size_t dense = 0;
   for (const auto& [version, expected] : versions) {
-    ASSERT_TRUE(mem_tree_for_each_newer(version, 0, [&](const TreeNodeKey& key, const MemNode& node) {
-                  EXPECT_EQ(node.hash, node_hash(node.to_tree_node())) << hex_encode(key.span());
-                  EXPECT_EQ(node.inner != nullptr, node.slots.size() >= kMemInnerHashesSlotsMin);
-                  if (node.inner != nullptr) ++dense;
-                  return Status::ok();
-                }).is_ok());
+    ASSERT_TRUE(
+        mem_tree_for_each_newer(version, 0, [&](const TreeNodeKey& key, const MemNode& node) {
+          EXPECT_EQ(node.hash, node_hash(node.to_tree_node())) << hex_encode(key.span());
+          EXPECT_EQ(node.inner != nullptr, node.slots.size() >= kMemInnerHashesSlotsMin);
+          if (node.inner != nullptr) ++dense;
+          return Status::ok();
+        }).is_ok());
   }
   EXPECT_GT(dense, 100u);
   // Older versions read as they were, through StateTree's reader.
