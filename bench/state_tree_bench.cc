@@ -26,9 +26,10 @@
 // rewritten) but touch ~1300 nodes of a 1M tree (sum over levels of min(16^level, 500)), and
 // LMDB copies a 4 KiB page per node it rewrites. Write-back rewrites each dirty node once per
 // flush, and a flush's nodes share pages. Per update the path cost is the depth:
-// log16(1M)/log16(1k) = 2. Write-back still misses it: the 1M tree's apply visits ~5x the
-// nodes at a higher cost each (cache misses, LMDB reads), and its flushes rewrite most of the
-// 134 MiB tree. Figures: docs/performance.md (sessions 5 and 6).
+// log16(1M)/log16(1k) = 2. Write-back (the tree in memory, ledger/mem_tree.h) still misses
+// it: the hash grammar is binary, and below the ~9 levels 500 random paths share, the 1M tree
+// hashes ~6,000 internal nodes a batch against the 1k tree's ~1,000; its flushes rewrite most
+// of the 134 MiB tree. Figures: docs/performance.md (sessions 5 to 7).
 //
 // Usage: phalanx-state-bench [--small N] [--large N] [--batch N] [--rounds N] [--dir DIR]
 //                            [--flush-commits N] [--writemap] [--write-back-only]
@@ -328,11 +329,12 @@ int parse_options(int argc, char** argv, Options* options) {
           "  --small N          accounts in the small tree (default 1000)\n"
           "  --large N          accounts in the large tree (default 1000000)\n"
           "  --batch N          random account updates per commit (default 500)\n"
-          "  --rounds N         measured commits per tree and mode (default: 2 x the flush interval)\n"
-          "  --flush-commits N  the write-back cache's flush interval (default 64)\n"
+          "  --rounds N         measured commits per tree and mode (default: two flush intervals)\n"
+          "  --flush-commits N  the write-back cache's flush interval (default %llu)\n"
           "  --dir DIR          where the trees are built (default: a fresh temp dir)\n"
           "  --writemap         open LMDB with MDB_WRITEMAP (the store never does)\n"
-          "  --write-back-only  skip the in-place modes\n");
+          "  --write-back-only  skip the in-place modes\n",
+          static_cast<unsigned long long>(TreeCacheOptions{}.flush_commits));
       return 0;
     }
     if (i + 1 >= argc) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <string_view>
 
 #include "ledger/store_records.h"
@@ -24,8 +23,31 @@ Bytes encode_pending(std::span<const TreeUpdate> updates) {
   return writer.take();
 }
 
-// Merges one pending record into `out` (later records win).
-Status decode_pending(ByteSpan bytes, uint64_t height, std::map<Hash, std::optional<Hash>>* out) {
+// Each key once, with its last value, sorted by key: what StateTree::apply takes. `updates`
+// are in the order they were applied (several blocks, or pending records, may repeat keys).
+std::vector<TreeUpdate> last_per_key(std::vector<TreeUpdate> updates) {
+  const auto not_increasing = [](const TreeUpdate& a, const TreeUpdate& b) {
+    return !(a.key < b.key);
+  };
+  if (std::adjacent_find(updates.begin(), updates.end(), not_increasing) == updates.end()) {
+    return updates;  // one block's updates: sorted, each key once
+  }
+  std::stable_sort(updates.begin(), updates.end(),
+                   [](const TreeUpdate& a, const TreeUpdate& b) { return a.key < b.key; });
+  std::vector<TreeUpdate> out;
+  out.reserve(updates.size());
+  for (TreeUpdate& update : updates) {
+    if (!out.empty() && out.back().key == update.key) {
+      out.back() = std::move(update);
+    } else {
+      out.push_back(std::move(update));
+    }
+  }
+  return out;
+}
+
+// Appends one pending record's updates to `out`, in order.
+Status decode_pending(ByteSpan bytes, uint64_t height, std::vector<TreeUpdate>* out) {
   const std::string what = "tree pending record " + std::to_string(height);
   if (bytes.size() % kPendingUpdateBytes != 0) {
     return Status::error("corrupt " + what + ": " + std::to_string(bytes.size()) + " bytes");
@@ -40,7 +62,7 @@ Status decode_pending(ByteSpan bytes, uint64_t height, std::map<Hash, std::optio
     if (present > 1 || (present == 0 && value != Hash{})) {
       return Status::error("corrupt " + what + ": bad update");
     }
-    (*out)[key] = present == 1 ? std::optional<Hash>(value) : std::nullopt;
+    out->push_back({key, present == 1 ? std::optional<Hash>(value) : std::nullopt});
   }
   return Status::ok();
 }
@@ -73,14 +95,9 @@ bool TreeCache::flush_due(uint64_t pending_bytes) const {
 }
 
 Status TreeCache::finish(const lmdb::Txn& txn, uint64_t height) {
-  // Each key once, its last value: the updates of several blocks of one commit may repeat keys.
-  std::map<Hash, std::optional<Hash>> latest;
-  for (const TreeUpdate& update : batch_updates_) latest[update.key] = update.value_hash;
-  flushing_ = flush_due(latest.size() * kPendingUpdateBytes);
+  const std::vector<TreeUpdate> updates = last_per_key(std::move(batch_updates_));
+  flushing_ = flush_due(updates.size() * kPendingUpdateBytes);
   if (flushing_) return flush(txn, height);
-  std::vector<TreeUpdate> updates;
-  updates.reserve(latest.size());
-  for (const auto& [key, value] : latest) updates.push_back({key, value});
   batch_pending_bytes_ = updates.size() * kPendingUpdateBytes;
   return lmdb::put(txn, databases_.pending, lmdb::u64_key(height), encode_pending(updates));
 }
@@ -157,18 +174,21 @@ std::shared_ptr<const TreeVersion> TreeCache::version_at(uint64_t height) const 
 
 Result<std::vector<TreeUpdate>> TreeCache::read_pending(const lmdb::Txn& txn,
                                                         uint64_t above) const {
-  std::map<Hash, std::optional<Hash>> latest;
+  std::vector<TreeUpdate> updates;  // in height order (the keys are big-endian heights)
+  size_t compacted = 0;             // its size after the last last_per_key
   PHALANX_RETURN_IF_ERROR(
       lmdb::for_each(txn, databases_.pending, [&](ByteSpan key, ByteSpan value) -> Status {
         auto height = records::decode_u64(key, "tree pending key");
         if (!height) return height.status();
         if (*height <= above) return Status::ok();  // already in the flushed tree
-        return decode_pending(value, *height, &latest);
+        PHALANX_RETURN_IF_ERROR(decode_pending(value, *height, &updates));
+        if (updates.size() > 2 * compacted + 4096) {  // memory: about twice the distinct keys
+          updates = last_per_key(std::move(updates));
+          compacted = updates.size();
+        }
+        return Status::ok();
       }));
-  std::vector<TreeUpdate> updates;
-  updates.reserve(latest.size());
-  for (const auto& [key, value] : latest) updates.push_back({key, value});
-  return updates;
+  return last_per_key(std::move(updates));
 }
 
 Result<MemNodePtr> TreeCache::stored_tree(const lmdb::Txn& txn, uint64_t height, uint64_t born,
