@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <new>
+#include <utility>
 #include <string>
 
 namespace phalanx::ledger {
@@ -66,19 +68,17 @@ MemInnerHashes inner_hashes(std::span<const MemSlot> slots, uint16_t changed,
   return out;
 }
 
-// Sets node->hash (and node->inner for a dense node) from its slots; `old` is the node it
-// replaces (may be `node` itself, rebuilt in place), whose cache is valid outside `changed`.
+// Sets node->hash (and a dense node's inner hashes) from its slots; `old` is the node it
+// replaces, whose inner hashes are valid outside `changed`.
 void hash_node(MemNode* node, uint16_t changed, const MemNode* old) {
-  if (node->slots.size() < kMemInnerHashesSlotsMin) {
+  MemInnerHashes* inner = node->inner_data();
+  if (inner == nullptr) {
     // Recursing over its few slots: ~10% less apply time than filling the heap (tried).
-    node->hash = range_hash(node->slots, 0, kTreeRadix);
-    node->inner.reset();
+    node->hash = range_hash(node->slots(), 0, kTreeRadix);
     return;
   }
-  const MemInnerHashes* cached = old != nullptr ? old->inner.get() : nullptr;
-  auto inner = std::make_unique<MemInnerHashes>(inner_hashes(node->slots, changed, cached));
+  *inner = inner_hashes(node->slots(), changed, old != nullptr ? old->inner() : nullptr);
   node->hash = (*inner)[0];
-  node->inner = std::move(inner);
 }
 
 MemSlot leaf_slot(uint8_t nibble, const TreeLeaf& leaf) {
@@ -93,62 +93,74 @@ MemSlot leaf_slot(uint8_t nibble, const TreeLeaf& leaf) {
 // What a slot holds after an update: nothing, a leaf, or a node.
 struct SlotValue {
   std::optional<TreeLeaf> leaf;
-  MemNodePtr node;
+  const MemNode* node = nullptr;
 };
 
+// One apply over the batch's tree. The nodes it writes are born `born`; a node it replaces is
+// either the last version's (handed to `replaced`, still read through that version) or the
+// batch's own (freed once the apply succeeded: only the batch reached it). undo() frees what
+// a failed apply wrote, leaving the batch as it was.
 class Applier {
  public:
-  Applier(uint64_t born, MemTreeChanges* changes) : born_(born), changes_(changes) {}
+  explicit Applier(uint64_t born) : born_(born) {}
 
   // Applies `updates` (all under this node's path) to `old` (nullptr: a new node); returns
-  // the new node, or what it collapsed into. The root (depth 0) never collapses. A node born
-  // in this batch is seen by no published version: it is rebuilt in place (its slots moved,
-  // not copied) instead of copied.
-  Result<SlotValue> update_node(const MemNodePtr& old, uint32_t depth,
+  // the new node, or what it collapsed into. The root (depth 0) never collapses.
+  Result<SlotValue> update_node(const MemNode* old, uint32_t depth,
                                 std::span<const TreeUpdate> updates) {
-    const bool owned = old != nullptr && old->born == born_;
-    std::shared_ptr<MemNode> node =
-        owned ? std::const_pointer_cast<MemNode>(old) : std::make_shared<MemNode>();
-    node->born = born_;
-    std::vector<MemSlot> moved;  // the owned node's slots, taken out while it is rebuilt
-    if (owned) moved = std::move(node->slots);
-    static const std::vector<MemSlot> kNone;
-    const std::vector<MemSlot>& before = owned ? moved : old != nullptr ? old->slots : kNone;
-    auto keep = [&](size_t i) {  // an untouched slot: moved from an owned node, else copied
-      if (owned) {
-        node->slots.push_back(std::move(moved[i]));
-      } else {
-        node->slots.push_back(before[i]);
-      }
-    };
-    node->slots.clear();
-    node->slots.reserve(before.size() + std::min<size_t>(updates.size(), kTreeRadix));
-    size_t kept = 0;
+    const std::span<const MemSlot> before = old != nullptr ? old->slots() : std::span<const MemSlot>();
+    std::array<MemSlot, kTreeRadix> slots;
+    size_t count = 0, kept = 0;
     uint16_t changed = 0;
     for (size_t begin = 0; begin < updates.size();) {
       const uint32_t nibble = key_nibble(updates[begin].key, depth);
       changed |= static_cast<uint16_t>(1u << nibble);
       size_t end = begin + 1;
       while (end < updates.size() && key_nibble(updates[end].key, depth) == nibble) ++end;
-      while (kept < before.size() && before[kept].nibble < nibble) keep(kept++);
+      while (kept < before.size() && before[kept].nibble < nibble) slots[count++] = before[kept++];
       const MemSlot* existing = nullptr;
       if (kept < before.size() && before[kept].nibble == nibble) existing = &before[kept++];
       auto value = update_slot(existing, depth + 1, updates.subspan(begin, end - begin));
       if (!value) return value.status();
-      append(node.get(), static_cast<uint8_t>(nibble), existing, *value);
+      if (value->node != nullptr) {
+        MemSlot& slot = slots[count++];
+        slot.nibble = static_cast<uint8_t>(nibble);
+        slot.is_leaf = false;
+        slot.hash = value->node->hash;
+        slot.child = value->node;
+      } else if (value->leaf.has_value()) {
+        const bool unchanged =
+            existing != nullptr && existing->is_leaf && existing->leaf == *value->leaf;
+        slots[count++] =
+            unchanged ? *existing : leaf_slot(static_cast<uint8_t>(nibble), *value->leaf);
+      }
       begin = end;
     }
-    while (kept < before.size()) keep(kept++);
+    while (kept < before.size()) slots[count++] = before[kept++];
 
-    const std::vector<MemSlot>& slots = node->slots;
-    if (depth > 0 && (slots.empty() || (slots.size() == 1 && slots[0].is_leaf))) {
-      if (old != nullptr) changes_->erased.push_back(tree_node_key(updates.front().key, depth));
-      if (slots.empty()) return SlotValue{};
+    if (old != nullptr) replace(old);
+    if (depth > 0 && (count == 0 || (count == 1 && slots[0].is_leaf))) {
+      if (old != nullptr) erased_.push_back(tree_node_key(updates.front().key, depth));
+      if (count == 0) return SlotValue{};
       return SlotValue{slots[0].leaf, nullptr};
     }
-    hash_node(node.get(), changed, old.get());
-    if (!owned) ++changes_->created;
-    return SlotValue{std::nullopt, std::move(node)};
+    MemNode* node = MemNode::make(born_, std::span<const MemSlot>(slots.data(), count));
+    written_.push_back(node);
+    hash_node(node, changed, old);
+    if (old == nullptr || old->born != born_) ++created_;
+    return SlotValue{std::nullopt, node};
+  }
+
+  // After a successful apply: frees the batch's replaced nodes, hands over the last
+  // version's, reports the changes.
+  void done(std::vector<const MemNode*>* replaced, MemTreeChanges* changes) {
+    for (const MemNode* node : replaced_in_batch_) MemNode::free(node);
+    replaced->insert(replaced->end(), replaced_in_version_.begin(), replaced_in_version_.end());
+    changes->erased.insert(changes->erased.end(), erased_.begin(), erased_.end());
+    changes->created += created_;
+  }
+  void undo() {
+    for (const MemNode* node : written_) MemNode::free(node);
   }
 
  private:
@@ -173,32 +185,24 @@ class Applier {
       return SlotValue{TreeLeaf{leaves[0].key, *leaves[0].value_hash}, nullptr};
     // Two distinct 256-bit keys differ within 64 nibbles, so a new node is never that deep.
     PHALANX_ASSERT(depth < kTreeNibbles);
-    return update_node(MemNodePtr(), depth, leaves);
+    return update_node(nullptr, depth, leaves);
   }
 
-  static void append(MemNode* node, uint8_t nibble, const MemSlot* existing,
-                     const SlotValue& value) {
-    if (value.node != nullptr) {
-      MemSlot slot;
-      slot.nibble = nibble;
-      slot.hash = value.node->hash;
-      slot.child = value.node;
-      node->slots.push_back(std::move(slot));
-    } else if (value.leaf.has_value()) {
-      const bool unchanged =
-          existing != nullptr && existing->is_leaf && existing->leaf == *value.leaf;
-      node->slots.push_back(unchanged ? *existing : leaf_slot(nibble, *value.leaf));
-    }
+  void replace(const MemNode* old) {
+    (old->born == born_ ? replaced_in_batch_ : replaced_in_version_).push_back(old);
   }
 
   uint64_t born_;
-  MemTreeChanges* changes_;
+  std::vector<MemNode*> written_;
+  std::vector<const MemNode*> replaced_in_batch_, replaced_in_version_;
+  std::vector<TreeNodeKey> erased_;
+  uint64_t created_ = 0;
 };
 
 Status for_each_newer(const MemNode& node, TreeNodeKey* key, uint64_t since,
                       const std::function<Status(const TreeNodeKey&, const MemNode&)>& visit) {
   PHALANX_RETURN_IF_ERROR(visit(*key, node));
-  for (const MemSlot& slot : node.slots) {
+  for (const MemSlot& slot : node.slots()) {
     if (slot.is_leaf || slot.child->born <= since) continue;
     key->bytes[key->size++] = slot.nibble;
     Status status = for_each_newer(*slot.child, key, since, visit);
@@ -208,15 +212,68 @@ Status for_each_newer(const MemNode& node, TreeNodeKey* key, uint64_t since,
   return Status::ok();
 }
 
+// Frees the batch's nodes under `node` (born `born`); the others belong to a version.
+void free_born(const MemNode* node, uint64_t born) {
+  if (node == nullptr || node->born != born) return;
+  for (const MemSlot& slot : node->slots()) {
+    if (!slot.is_leaf) free_born(slot.child, born);
+  }
+  MemNode::free(node);
+}
+
 Status corrupt(ByteSpan key, const std::string& what) {
   return Status::error("state tree node " + hex_encode(key) + ": " + what + " (corrupt store)");
 }
 
+// The header, then the slots (MemSlot's alignment), then a dense node's inner hashes.
+constexpr size_t kSlotsOffset = (sizeof(MemNode) + alignof(MemSlot) - 1) / alignof(MemSlot) *
+                                alignof(MemSlot);
+
 }  // namespace
+
+MemNode* MemNode::make(uint64_t born, std::span<const MemSlot> slots) {
+  PHALANX_ASSERT(slots.size() <= kTreeRadix);
+  const bool dense = slots.size() >= kMemInnerHashesSlotsMin;
+  const size_t bytes = kSlotsOffset + slots.size() * sizeof(MemSlot) +
+                       (dense ? sizeof(MemInnerHashes) : 0);
+  static_assert(alignof(MemNode) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__ &&
+                alignof(MemSlot) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+  static_assert(std::is_trivially_destructible_v<MemInnerHashes>);
+  void* memory = ::operator new(bytes);
+  MemNode* node = new (memory) MemNode();
+  node->born = born;
+  node->count_ = static_cast<uint8_t>(slots.size());
+  node->dense_ = dense;
+  std::uninitialized_copy(slots.begin(), slots.end(), node->slot_data());
+  if (dense) new (node->inner_data()) MemInnerHashes;
+  return node;
+}
+
+// Every part is trivially destructible: the memory is all there is to free.
+void MemNode::free(const MemNode* node) { ::operator delete(const_cast<MemNode*>(node)); }
+
+void MemNode::free_subtree(const MemNode* node) {
+  if (node == nullptr) return;
+  for (const MemSlot& slot : node->slots()) {
+    if (!slot.is_leaf) free_subtree(slot.child);
+  }
+  free(node);
+}
+
+MemSlot* MemNode::slot_data() const {
+  auto* bytes = reinterpret_cast<unsigned char*>(const_cast<MemNode*>(this));
+  return std::launder(reinterpret_cast<MemSlot*>(bytes + kSlotsOffset));
+}
+
+MemInnerHashes* MemNode::inner_data() const {
+  if (!dense_) return nullptr;
+  auto* bytes = reinterpret_cast<unsigned char*>(slot_data() + count_);
+  return std::launder(reinterpret_cast<MemInnerHashes*>(bytes));
+}
 
 TreeNode MemNode::to_tree_node() const {
   TreeNode node;
-  for (const MemSlot& slot : slots) {
+  for (const MemSlot& slot : slots()) {
     node.slots[slot.nibble] =
         slot.is_leaf ? TreeSlot::make_leaf(slot.leaf) : TreeSlot::make_internal(slot.hash);
   }
@@ -224,37 +281,107 @@ TreeNode MemNode::to_tree_node() const {
 }
 
 const MemSlot* MemNode::find(uint32_t nibble) const {
-  for (const MemSlot& slot : slots) {
+  for (const MemSlot& slot : slots()) {
     if (slot.nibble == nibble) return &slot;
   }
   return nullptr;
 }
 
-Result<MemNodePtr> mem_tree_apply(const MemNodePtr& root, std::span<const TreeUpdate> updates,
-                                  uint64_t born, MemTreeChanges* changes) {
+MemTreeVersion::~MemTreeVersion() {
+  for (const MemNode* node : replaced_) MemNode::free(node);
+  if (newest_) {
+    MemNode::free_subtree(root_);
+    return;
+  }
+  // Release the newer versions only this one held, one by one (not recursively: a reader
+  // may have held an old version for many commits).
+  std::shared_ptr<MemTreeVersion> next = std::move(newer_);
+  while (next != nullptr && next.use_count() == 1) {
+    std::shared_ptr<MemTreeVersion> after = std::move(next->newer_);
+    next.reset();
+    next = std::move(after);
+  }
+}
+
+MemTree::MemTree() : head_(std::make_shared<MemTreeVersion>(nullptr, 0)) {}
+
+MemTree::MemTree(MemSubtree root, uint64_t height)
+    : head_(std::make_shared<MemTreeVersion>(root.release(), height)) {}
+
+MemTree::~MemTree() {
+  if (head_ != nullptr) discard();
+}
+
+MemTree::MemTree(MemTree&& other) noexcept
+    : head_(std::move(other.head_)),
+      published_(other.published_),
+      in_batch_(std::exchange(other.in_batch_, false)),
+      batch_root_(std::exchange(other.batch_root_, nullptr)),
+      batch_replaced_(std::move(other.batch_replaced_)) {}
+
+MemTree& MemTree::operator=(MemTree&& other) noexcept {
+  if (this != &other) {
+    if (head_ != nullptr) discard();
+    head_ = std::move(other.head_);
+    published_ = other.published_;
+    in_batch_ = std::exchange(other.in_batch_, false);
+    batch_root_ = std::exchange(other.batch_root_, nullptr);
+    batch_replaced_ = std::move(other.batch_replaced_);
+  }
+  return *this;
+}
+
+Result<Hash> MemTree::apply(std::span<const TreeUpdate> updates, MemTreeChanges* changes) {
   PHALANX_ASSERT(updates.size() <= kTreeUpdatesMax);
   for (size_t i = 1; i < updates.size(); ++i) {
     PHALANX_ASSERT_MSG(updates[i - 1].key < updates[i].key, "tree updates must be sorted");
   }
-  if (updates.empty()) return root;
-  auto value = Applier(born, changes).update_node(root, 0, updates);
-  if (!value) return value.status();
-  return value->node;  // the root never collapses
+  if (updates.empty()) return mem_tree_root_hash(root());
+  Applier applier(batch_born());
+  auto value = applier.update_node(root(), 0, updates);
+  if (!value) {
+    applier.undo();
+    return value.status();
+  }
+  applier.done(&batch_replaced_, changes);
+  batch_root_ = value->node;  // the root never collapses
+  in_batch_ = true;
+  return mem_tree_root_hash(batch_root_);
 }
 
-const MemNode* mem_tree_find(const MemNodePtr& root, ByteSpan key) {
+std::shared_ptr<const MemTreeVersion> MemTree::publish(uint64_t height) {
+  auto version = std::make_shared<MemTreeVersion>(root(), height);
+  head_->replaced_ = std::move(batch_replaced_);
+  head_->newer_ = version;
+  head_->newest_ = false;
+  head_ = std::move(version);
+  ++published_;
+  in_batch_ = false;
+  batch_root_ = nullptr;
+  batch_replaced_.clear();
+  return head_;
+}
+
+void MemTree::discard() {
+  if (in_batch_) free_born(batch_root_, batch_born());
+  in_batch_ = false;
+  batch_root_ = nullptr;
+  batch_replaced_.clear();
+}
+
+const MemNode* mem_tree_find(const MemNode* root, ByteSpan key) {
   if (root == nullptr || key.empty() || key[0] != 0x00) return nullptr;
-  const MemNode* node = root.get();
+  const MemNode* node = root;
   for (size_t i = 1; i < key.size(); ++i) {
     const MemSlot* slot = key[i] < kTreeRadix ? node->find(key[i]) : nullptr;
     if (slot == nullptr || slot->is_leaf) return nullptr;
-    node = slot->child.get();
+    node = slot->child;
   }
   return node;
 }
 
 Status mem_tree_for_each_newer(
-    const MemNodePtr& root, uint64_t since,
+    const MemNode* root, uint64_t since,
     const std::function<Status(const TreeNodeKey& key, const MemNode& node)>& visit) {
   if (root == nullptr || root->born <= since) return Status::ok();
   TreeNodeKey key;
@@ -266,7 +393,7 @@ Status mem_tree_for_each_newer(
 struct MemTreeLoader::Frame {
   TreeNodeKey key;
   TreeNode record;
-  std::array<MemNodePtr, kTreeRadix> children;
+  std::array<MemSubtree, kTreeRadix> children;
   uint32_t next = 0;  // the children come in nibble order: the next one is at least this
 };
 
@@ -330,11 +457,12 @@ Status MemTreeLoader::add(ByteSpan key, ByteSpan record) {
 
 Status MemTreeLoader::complete_top() {
   Frame& frame = stack_.back();
-  auto node = std::make_shared<MemNode>();
+  std::array<MemSlot, kTreeRadix> slots;
+  size_t count = 0;
   for (uint32_t i = 0; i < kTreeRadix; ++i) {
     const TreeSlot& slot = frame.record.slots[i];
     if (slot.kind == TreeSlot::Kind::kLeaf) {
-      node->slots.push_back(leaf_slot(static_cast<uint8_t>(i), slot.leaf));
+      slots[count++] = leaf_slot(static_cast<uint8_t>(i), slot.leaf);
     } else if (slot.kind == TreeSlot::Kind::kInternal) {
       if (frame.children[i] == nullptr) {
         return corrupt(frame.key.span(), "child " + std::to_string(i) + " is missing");
@@ -342,14 +470,16 @@ Status MemTreeLoader::complete_top() {
       if (frame.children[i]->hash != slot.hash) {
         return corrupt(frame.key.span(), "child " + std::to_string(i) + " has another hash");
       }
-      MemSlot child;
+      MemSlot& child = slots[count++];
       child.nibble = static_cast<uint8_t>(i);
+      child.is_leaf = false;
       child.hash = slot.hash;
-      child.child = std::move(frame.children[i]);
-      node->slots.push_back(std::move(child));
+      child.child = frame.children[i].get();
     }
   }
-  hash_node(node.get(), 0xffff, nullptr);
+  MemSubtree node(MemNode::make(0, std::span<const MemSlot>(slots.data(), count)));
+  for (MemSubtree& child : frame.children) static_cast<void>(child.release());  // now node's
+  hash_node(const_cast<MemNode*>(node.get()), 0xffff, nullptr);
   const size_t depth = frame.key.size - 1;
   const uint8_t nibble = frame.key.bytes[depth];
   stack_.pop_back();
@@ -361,9 +491,9 @@ Status MemTreeLoader::complete_top() {
   return Status::ok();
 }
 
-Result<MemNodePtr> MemTreeLoader::finish() {
+Result<MemTree> MemTreeLoader::finish(uint64_t height) {
   while (!stack_.empty()) PHALANX_RETURN_IF_ERROR(complete_top());
-  return root_;
+  return MemTree(std::move(root_), height);
 }
 
 Result<std::optional<ByteSpan>> MemNodeReader::view(ByteSpan key) const {

@@ -4,10 +4,17 @@
 // it writes are exactly those StateTree would store -- but every node is decoded once and
 // carries its own hash and its leaves' hashes, so an update walks pointers and hashes only
 // what it changed. A new version copies the nodes on the updated paths and shares all others
-// (a persistent tree): a reader holding an older root reads that version unchanged.
+// (a persistent tree): a reader holding an older version reads it unchanged.
 //
-// Thread-safety: a published MemNode is never modified, so versions may be read from any
-// thread while the writer builds the next one.
+// Memory: a node is one allocation (its slots and hashes inline, trivially copyable) and
+// carries no reference count: copying a node never touches its children. Versions are linear
+// (each builds on the last), so a node lives from the version that wrote it to the one that
+// replaced it; MemTree hands the nodes a version replaced to the version before it, which
+// frees them when no reader holds it or any older version (versions keep their newer
+// neighbour alive). Nodes written and replaced within one batch are freed at once.
+//
+// Thread-safety: MemTree belongs to one writer thread. A published MemTreeVersion and its
+// nodes are never modified and may be read, held and released from any thread.
 #pragma once
 
 #include <array>
@@ -15,22 +22,23 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "ledger/state_tree.h"
 
 namespace phalanx::ledger {
 
-struct MemNode;
-using MemNodePtr = std::shared_ptr<const MemNode>;
+class MemNode;
 
 struct MemSlot {
   uint8_t nibble = 0;
   bool is_leaf = false;
-  Hash hash{};       // the leaf's hash (tree_leaf_hash) or the child node's hash
-  TreeLeaf leaf;     // leaf slots
-  MemNodePtr child;  // internal slots
+  Hash hash{};                     // the leaf's hash (tree_leaf_hash) or the child node's hash
+  TreeLeaf leaf;                   // leaf slots
+  const MemNode* child = nullptr;  // internal slots
 };
+static_assert(std::is_trivially_copyable_v<MemSlot> && std::is_trivially_destructible_v<MemSlot>);
 
 // The hashes of a node's binary subtrees of width 8, 4 and 2 and of the node itself, as a
 // heap: [0] the node (slots 0-15), [1] and [2] its halves, ..., [7..14] the slot pairs.
@@ -39,14 +47,56 @@ using MemInnerHashes = std::array<Hash, kTreeRadix - 1>;
 // slots rehashes about 4k binary nodes instead of all (up to 15) of them.
 constexpr size_t kMemInnerHashesSlotsMin = 8;
 
-struct MemNode {
-  uint64_t born = 0;           // the version (TreeCache's commit number) that wrote this node
-  Hash hash{};                 // node_hash of its slots
-  std::vector<MemSlot> slots;  // the occupied slots, ascending nibble
-  std::unique_ptr<const MemInnerHashes> inner;  // dense nodes only (kMemInnerHashesSlotsMin)
+// One allocation: this header, its occupied slots (ascending nibble), then for a dense node
+// (kMemInnerHashesSlotsMin) its MemInnerHashes. Made and freed only by mem_tree.cc.
+class MemNode {
+ public:
+  uint64_t born = 0;  // the batch (MemTree::batch_born) that wrote this node
+  Hash hash{};        // node_hash of its slots
 
-  TreeNode to_tree_node() const;
+  std::span<const MemSlot> slots() const { return {slot_data(), count_}; }
+  const MemInnerHashes* inner() const { return inner_data(); }  // nullptr: sparse
   const MemSlot* find(uint32_t nibble) const;
+  TreeNode to_tree_node() const;
+
+  // Internal to mem_tree.cc.
+  static MemNode* make(uint64_t born, std::span<const MemSlot> slots);
+  static void free(const MemNode* node);
+  static void free_subtree(const MemNode* node);  // the node and every node below it
+  MemSlot* slot_data() const;
+  MemInnerHashes* inner_data() const;  // nullptr: sparse
+
+ private:
+  MemNode() = default;
+  uint8_t count_ = 0;
+  bool dense_ = false;
+};
+
+// Frees a subtree nobody else holds (the loader's nodes before they join a tree).
+struct MemSubtreeDeleter {
+  void operator()(const MemNode* node) const { MemNode::free_subtree(node); }
+};
+using MemSubtree = std::unique_ptr<const MemNode, MemSubtreeDeleter>;
+
+// One published version: its height and root, held by readers through a shared_ptr.
+class MemTreeVersion {
+ public:
+  MemTreeVersion(const MemNode* root, uint64_t height) : root_(root), height_(height) {}
+  ~MemTreeVersion();
+  MemTreeVersion(const MemTreeVersion&) = delete;
+  MemTreeVersion& operator=(const MemTreeVersion&) = delete;
+
+  const MemNode* root() const { return root_; }  // nullptr: the empty tree
+  uint64_t height() const { return height_; }
+
+ private:
+  friend class MemTree;
+  const MemNode* root_;
+  uint64_t height_;
+  // Set by the writer when the next version is published, before it lets go of this one.
+  std::vector<const MemNode*> replaced_;  // nodes this version has and the next does not
+  std::shared_ptr<MemTreeVersion> newer_;
+  bool newest_ = true;  // the newest version owns the nodes of its tree
 };
 
 // What one apply changed besides the nodes it returns.
@@ -55,23 +105,48 @@ struct MemTreeChanges {
   uint64_t created = 0;             // nodes written (new versions of nodes)
 };
 
-// The tree after `updates` (same contract as StateTree::apply: sorted unique keys, deleting an
-// absent key is a no-op); `root` nullptr is a tree never written. New nodes get `born`.
-// Nodes already born `born` belong to the batch being built and are rebuilt in place, so
-// several applies may share one `born` (the blocks of one commit) and only the last root is
-// a version: pass a `born` above that of every version readers may hold.
-Result<MemNodePtr> mem_tree_apply(const MemNodePtr& root, std::span<const TreeUpdate> updates,
-                                  uint64_t born, MemTreeChanges* changes);
+// The writer's tree: the last published version and the batch being built on it (the blocks
+// of one commit), which publish() turns into the next version.
+class MemTree {
+ public:
+  MemTree();  // the empty tree
+  // The tree of `root` (MemTreeLoader's: born 0), as published version `height`.
+  MemTree(MemSubtree root, uint64_t height);
+  ~MemTree();
+  MemTree(MemTree&&) noexcept;
+  MemTree& operator=(MemTree&&) noexcept;
 
-inline Hash mem_tree_root_hash(const MemNodePtr& root) { return root ? root->hash : Hash{}; }
+  // The tree after `updates` (StateTree::apply's contract: sorted unique keys, deleting an
+  // absent key is a no-op), in the batch. On an error the batch is as it was.
+  Result<Hash> apply(std::span<const TreeUpdate> updates, MemTreeChanges* changes);
+  // The batch becomes the newest version (also when nothing was applied).
+  std::shared_ptr<const MemTreeVersion> publish(uint64_t height);
+  // Drops the batch: the tree is the last published version again.
+  void discard();
+
+  // The batch's root (the last version's when no batch is open); nullptr: empty.
+  const MemNode* root() const { return in_batch_ ? batch_root_ : head_->root(); }
+  bool in_batch() const { return in_batch_; }
+  // The `born` of the nodes the batch writes: one more than the versions published.
+  uint64_t batch_born() const { return published_ + 1; }
+
+ private:
+  std::shared_ptr<MemTreeVersion> head_;
+  uint64_t published_ = 0;
+  bool in_batch_ = false;
+  const MemNode* batch_root_ = nullptr;
+  std::vector<const MemNode*> batch_replaced_;  // head_'s nodes the batch replaced
+};
+
+inline Hash mem_tree_root_hash(const MemNode* root) { return root ? root->hash : Hash{}; }
 
 // The node at `key` (a node key, tree_node_key), or nullptr.
-const MemNode* mem_tree_find(const MemNodePtr& root, ByteSpan key);
+const MemNode* mem_tree_find(const MemNode* root, ByteSpan key);
 
 // Calls visit(key, node) for every node born after `since`, in key order. Only nodes on the
 // paths a later version changed are newer, so older subtrees are skipped whole.
 Status mem_tree_for_each_newer(
-    const MemNodePtr& root, uint64_t since,
+    const MemNode* root, uint64_t since,
     const std::function<Status(const TreeNodeKey& key, const MemNode& node)>& visit);
 
 // Builds the tree from stored records fed in key order (LMDB's order: a node, then its
@@ -83,25 +158,29 @@ class MemTreeLoader {
   MemTreeLoader();
   ~MemTreeLoader();
   Status add(ByteSpan key, ByteSpan record);
-  // nullptr when no record was added.
-  Result<MemNodePtr> finish();
+  // The tree, as version `height` (empty when no record was added).
+  Result<MemTree> finish(uint64_t height);
 
  private:
   struct Frame;
   Status complete_top();
   std::vector<Frame> stack_;
-  MemNodePtr root_;
+  MemSubtree root_;
   bool seen_root_ = false;
 };
 
-// StateTree's reader over one version: encodes the node asked for.
+// StateTree's reader over one version: encodes the node asked for. The raw-root form is for
+// a tree its caller keeps alive.
 class MemNodeReader final : public NodeReader {
  public:
-  explicit MemNodeReader(MemNodePtr root) : root_(std::move(root)) {}
+  explicit MemNodeReader(std::shared_ptr<const MemTreeVersion> version)
+      : root_(version->root()), version_(std::move(version)) {}
+  explicit MemNodeReader(const MemNode* root) : root_(root) {}
   Result<std::optional<ByteSpan>> view(ByteSpan key) const override;
 
  private:
-  MemNodePtr root_;
+  const MemNode* root_;
+  std::shared_ptr<const MemTreeVersion> version_;
   mutable Bytes record_;
 };
 

@@ -136,7 +136,7 @@ class Snapshot {
   // The state tree as of this snapshot's height.
   MemNodeReader tree_nodes() const {
     PHALANX_ASSERT_MSG(tree_version_ != nullptr, "Snapshot used after a move");
-    return MemNodeReader(tree_version_->root);
+    return MemNodeReader(tree_version_);
   }
 
   lmdb::Txn txn_;

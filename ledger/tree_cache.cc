@@ -81,12 +81,10 @@ Result<Hash> TreeCache::write_genesis(const lmdb::Txn& txn, std::span<const Tree
 }
 
 Result<Hash> TreeCache::apply(std::span<const TreeUpdate> updates) {
-  auto root = mem_tree_apply(working_root(), updates, committed_count_ + 1, &batch_changes_);
+  auto root = tree_.apply(updates, &batch_changes_);
   if (!root) return root.status();
-  batch_root_ = std::move(root).value();
-  in_batch_ = true;
   batch_updates_.insert(batch_updates_.end(), updates.begin(), updates.end());
-  return mem_tree_root_hash(batch_root_);
+  return root;
 }
 
 bool TreeCache::flush_due(uint64_t pending_bytes) const {
@@ -105,7 +103,7 @@ Status TreeCache::finish(const lmdb::Txn& txn, uint64_t height) {
 Status TreeCache::flush(const lmdb::Txn& txn, uint64_t height) {
   // Key order (depth-first): neighbouring nodes share LMDB pages, and LMDB appends in order
   // cheaply. Only nodes born after the last flush differ from what LMDB holds.
-  const MemNodePtr& root = working_root();
+  const MemNode* root = tree_.root();
   PHALANX_RETURN_IF_ERROR(mem_tree_for_each_newer(
       root, flushed_born_, [&](const TreeNodeKey& key, const MemNode& node) {
         return lmdb::put(txn, databases_.tree, key.span(), encode_node(node.to_tree_node()));
@@ -123,10 +121,8 @@ Status TreeCache::flush(const lmdb::Txn& txn, uint64_t height) {
 }
 
 void TreeCache::committed(uint64_t height) {
-  if (in_batch_) root_ = std::move(batch_root_);
-  ++committed_count_;
   if (flushing_) {
-    flushed_born_ = committed_count_;
+    flushed_born_ = tree_.batch_born();
     erased_.clear();
     dirty_nodes_ = 0;
     pending_bytes_ = 0;
@@ -137,8 +133,8 @@ void TreeCache::committed(uint64_t height) {
     pending_bytes_ += batch_pending_bytes_;
     ++commits_since_flush_;
   }
-  aborted();  // clears the batch
-  auto version = std::make_shared<TreeVersion>(TreeVersion{height, root_});
+  std::shared_ptr<const TreeVersion> version = tree_.publish(height);
+  clear_batch();
   std::shared_ptr<const TreeVersion> retired;  // freed outside the lock: its nodes may be many
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -152,8 +148,11 @@ void TreeCache::committed(uint64_t height) {
 }
 
 void TreeCache::aborted() {
-  in_batch_ = false;
-  batch_root_ = nullptr;
+  tree_.discard();
+  clear_batch();
+}
+
+void TreeCache::clear_batch() {
   batch_changes_ = MemTreeChanges{};
   batch_updates_.clear();
   batch_pending_bytes_ = 0;
@@ -163,11 +162,11 @@ void TreeCache::aborted() {
 std::shared_ptr<const TreeVersion> TreeCache::version_at(uint64_t height) const {
   std::unique_lock<std::mutex> lock(mutex_);
   const bool published = published_.wait_for(lock, std::chrono::seconds(1), [&] {
-    return !versions_.empty() && versions_.back()->height >= height;
+    return !versions_.empty() && versions_.back()->height() >= height;
   });
   if (!published) return nullptr;
   for (const auto& version : versions_) {
-    if (version->height == height) return version;
+    if (version->height() == height) return version;
   }
   return nullptr;
 }
@@ -191,8 +190,8 @@ Result<std::vector<TreeUpdate>> TreeCache::read_pending(const lmdb::Txn& txn,
   return last_per_key(std::move(updates));
 }
 
-Result<MemNodePtr> TreeCache::stored_tree(const lmdb::Txn& txn, uint64_t height, uint64_t born,
-                                          MemTreeChanges* changes) const {
+Result<MemTree> TreeCache::stored_tree(const lmdb::Txn& txn, uint64_t height,
+                                       MemTreeChanges* changes) const {
   auto stored = lmdb::get(txn, databases_.meta, as_span(kTreeHeight));
   if (!stored) return stored.status();
   uint64_t tree_height = height;  // a store from before this cache: its tree is at the tip
@@ -208,30 +207,28 @@ Result<MemNodePtr> TreeCache::stored_tree(const lmdb::Txn& txn, uint64_t height,
   MemTreeLoader loader;
   PHALANX_RETURN_IF_ERROR(lmdb::for_each(
       txn, databases_.tree, [&](ByteSpan key, ByteSpan value) { return loader.add(key, value); }));
-  auto tree = loader.finish();
+  auto tree = loader.finish(tree_height);
   if (!tree) return tree.status();
   auto updates = read_pending(txn, tree_height);
   if (!updates) return updates.status();
-  // In batches mem_tree_apply accepts (a raised flush_bytes may leave more pending).
-  MemNodePtr root = std::move(tree).value();
+  // In batches MemTree::apply accepts (a raised flush_bytes may leave more pending).
   const std::span<const TreeUpdate> all(*updates);
   for (size_t first = 0; first < all.size(); first += kTreeUpdatesMax) {
     const auto batch = all.subspan(first, std::min(kTreeUpdatesMax, all.size() - first));
-    auto applied = mem_tree_apply(root, batch, born, changes);
+    auto applied = tree->apply(batch, changes);
     if (!applied) return applied.status();
-    root = std::move(applied).value();
   }
-  return root;
+  return tree;
 }
 
 Status TreeCache::recover(const lmdb::Txn& txn, uint64_t height, const Hash& root) {
-  if (!in_batch_) {  // (right after write_genesis the tree is the batch being built)
-    auto tree = stored_tree(txn, height, committed_count_ + 1, &batch_changes_);
+  if (!tree_.in_batch()) {  // (right after write_genesis the tree is the batch being built)
+    auto tree = stored_tree(txn, height, &batch_changes_);
     if (!tree) return tree.status();
-    batch_root_ = std::move(tree).value();
-    in_batch_ = true;
+    tree_ = std::move(tree).value();  // (only when the store opens: nothing published yet)
+    flushed_born_ = 0;
   }
-  if (mem_tree_root_hash(working_root()) != root) {
+  if (mem_tree_root_hash(tree_.root()) != root) {
     return Status::error("the state tree rebuilt at height " + std::to_string(height) +
                          " does not match its stored state root (corrupt store)");
   }
@@ -241,9 +238,9 @@ Status TreeCache::recover(const lmdb::Txn& txn, uint64_t height, const Hash& roo
 
 Status TreeCache::audit(const lmdb::Txn& txn, uint64_t height, const Hash& root) const {
   MemTreeChanges changes;
-  auto tree = stored_tree(txn, height, 1, &changes);
+  auto tree = stored_tree(txn, height, &changes);
   if (!tree) return tree.status();
-  if (mem_tree_root_hash(*tree) != root) {
+  if (mem_tree_root_hash(tree->root()) != root) {
     return Status::error(
         "the state tree stored in LMDB, with its pending updates, does not "
         "match the state root of height " +

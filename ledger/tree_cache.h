@@ -41,10 +41,8 @@
 
 namespace phalanx::ledger {
 
-struct TreeVersion {
-  uint64_t height = 0;  // the committed height whose tree this is
-  MemNodePtr root;      // nullptr: no tree written yet
-};
+// The tree of one committed height (root() nullptr: no tree written yet).
+using TreeVersion = MemTreeVersion;
 
 struct TreeCacheOptions {
   // Flush at least every this many commits. The tree is in memory whatever the interval; a
@@ -102,30 +100,26 @@ class TreeCache {
   uint64_t dirty_nodes() const { return dirty_nodes_; }
 
  private:
-  // LMDB's tree with the pending updates above its height replayed (new nodes born `born`).
-  Result<MemNodePtr> stored_tree(const lmdb::Txn& txn, uint64_t height, uint64_t born,
-                                 MemTreeChanges* changes) const;
+  // LMDB's tree with the pending updates above its height replayed (in its batch).
+  Result<MemTree> stored_tree(const lmdb::Txn& txn, uint64_t height,
+                              MemTreeChanges* changes) const;
   Status flush(const lmdb::Txn& txn, uint64_t height);
   Status write_pending(const lmdb::Txn& txn, uint64_t height);
   Result<std::vector<TreeUpdate>> read_pending(const lmdb::Txn& txn, uint64_t above) const;
   bool flush_due(uint64_t pending_bytes) const;
-  // The tree the commit in progress builds on.
-  const MemNodePtr& working_root() const { return in_batch_ ? batch_root_ : root_; }
+  void clear_batch();  // the commit's own state (not the tree's batch)
 
   TreeDatabases databases_;
   TreeCacheOptions options_;
 
   // Writer state.
-  MemNodePtr root_;                  // the committed tree
-  uint64_t committed_count_ = 0;     // commits so far: nodes of the next one are born + 1
+  MemTree tree_;                     // the committed tree and the commit in progress
   uint64_t flushed_born_ = 0;        // LMDB holds every node born up to this
   std::vector<TreeNodeKey> erased_;  // nodes erased since the last flush
   uint64_t dirty_nodes_ = 0;
   uint64_t pending_bytes_ = 0;  // pending records stored since the last flush
   uint64_t commits_since_flush_ = 0;
   // The commit in progress (not yet committed).
-  bool in_batch_ = false;
-  MemNodePtr batch_root_;
   MemTreeChanges batch_changes_;
   std::vector<TreeUpdate> batch_updates_;  // the updates it applied, in order
   uint64_t batch_pending_bytes_ = 0;

@@ -46,7 +46,7 @@ std::vector<TreeUpdate> random_batch(Rng& rng, std::vector<Hash>* known, uint64_
 }
 
 // Every node of a version as (key, record), as a flush from nothing would write them.
-std::map<std::string, Bytes> records_of(const MemNodePtr& root) {
+std::map<std::string, Bytes> records_of(const MemNode* root) {
   std::map<std::string, Bytes> out;
   Status status =
       mem_tree_for_each_newer(root, 0, [&](const TreeNodeKey& key, const MemNode& node) {
@@ -58,13 +58,14 @@ std::map<std::string, Bytes> records_of(const MemNodePtr& root) {
 }
 
 // A tree of `count` random keys (with near neighbours, see random_batch), built in one apply.
-MemNodePtr random_tree(uint64_t seed, uint64_t count) {
+MemTree random_tree(uint64_t seed, uint64_t count) {
   Rng rng(seed);
   std::vector<Hash> known;
   MemTreeChanges changes;
-  auto root = mem_tree_apply(nullptr, random_batch(rng, &known, count), 1, &changes);
+  MemTree tree;
+  auto root = tree.apply(random_batch(rng, &known, count), &changes);
   EXPECT_TRUE(root.is_ok()) << root.status().to_string();
-  return root.is_ok() ? *root : nullptr;
+  return tree;
 }
 
 Result<Hash> decode_and_hash(ByteSpan record) {
@@ -73,12 +74,12 @@ Result<Hash> decode_and_hash(ByteSpan record) {
   return node_hash(node);
 }
 
-Result<MemNodePtr> load(const std::map<std::string, Bytes>& records) {
+Result<MemTree> load(const std::map<std::string, Bytes>& records) {
   MemTreeLoader loader;
   for (const auto& [key, record] : records) {
     PHALANX_RETURN_IF_ERROR(loader.add(as_span(key), record));
   }
-  return loader.finish();
+  return loader.finish(0);
 }
 
 // StateTree over a MemoryNodeStore as the reference, the tree under test and its versions.
@@ -86,9 +87,9 @@ class MemTreeVsStateTree : public ::testing::Test {
  protected:
   MemoryNodeStore reference_nodes;
   StateTree reference{reference_nodes};
-  MemNodePtr root;
+  MemTree tree;
   std::vector<Hash> known;
-  std::vector<std::pair<MemNodePtr, Hash>> versions;
+  std::vector<std::pair<std::shared_ptr<const MemTreeVersion>, Hash>> versions;
 };
 
 TEST_F(MemTreeVsStateTree, RandomBatchesMatchRootsAndRecords) {
@@ -96,76 +97,74 @@ TEST_F(MemTreeVsStateTree, RandomBatchesMatchRootsAndRecords) {
   for (uint64_t round = 1; round <= 60; ++round) {
     const auto updates = random_batch(rng, &known, 1 + rng.below(round % 10 == 0 ? 400 : 30));
     MemTreeChanges changes;
-    auto next = mem_tree_apply(root, updates, round, &changes);
+    auto next = tree.apply(updates, &changes);
     ASSERT_TRUE(next.is_ok()) << next.status().to_string();
     auto expected = reference.apply(updates);
     ASSERT_TRUE(expected.is_ok());
-    ASSERT_EQ(mem_tree_root_hash(*next), *expected) << "round " << round;
+    ASSERT_EQ(*next, *expected) << "round " << round;
     for (const TreeNodeKey& key : changes.erased) {
-      EXPECT_EQ(mem_tree_find(*next, key.span()), nullptr) << "round " << round;
+      EXPECT_EQ(mem_tree_find(tree.root(), key.span()), nullptr) << "round " << round;
     }
-    root = *next;
-    versions.emplace_back(root, *expected);
+    versions.emplace_back(tree.publish(round), *expected);
   }
-  EXPECT_EQ(records_of(root), reference_nodes.nodes());
+  EXPECT_EQ(records_of(tree.root()), reference_nodes.nodes());
   // Every node's hash (dense nodes: from cached subtree hashes, rehashed where changed) is
   // the hash of its decoded form.
   size_t dense = 0;
   for (const auto& [version, expected] : versions) {
     ASSERT_TRUE(
-        mem_tree_for_each_newer(version, 0, [&](const TreeNodeKey& key, const MemNode& node) {
+        mem_tree_for_each_newer(version->root(), 0, [&](const TreeNodeKey& key, const MemNode& node) {
           EXPECT_EQ(node.hash, node_hash(node.to_tree_node())) << hex_encode(key.span());
-          EXPECT_EQ(node.inner != nullptr, node.slots.size() >= kMemInnerHashesSlotsMin);
-          if (node.inner != nullptr) ++dense;
+          EXPECT_EQ(node.inner() != nullptr, node.slots().size() >= kMemInnerHashesSlotsMin);
+          if (node.inner() != nullptr) ++dense;
           return Status::ok();
         }).is_ok());
   }
   EXPECT_GT(dense, 100u);
   // Older versions read as they were, through StateTree's reader.
   for (const auto& [version, expected] : versions) {
-    EXPECT_EQ(mem_tree_root_hash(version), expected);
+    EXPECT_EQ(mem_tree_root_hash(version->root()), expected);
     const MemNodeReader reader(version);
     EXPECT_EQ(*StateTree(static_cast<const NodeReader&>(reader)).root_hash(), expected);
   }
   // Proofs through the reader equal the reference's.
-  const MemNodeReader reader(root);
-  const StateTree tree(static_cast<const NodeReader&>(reader));
+  const MemNodeReader reader(tree.root());
+  const StateTree read(static_cast<const NodeReader&>(reader));
   for (int i = 0; i < 40; ++i) {
     const Hash key = i % 4 == 0 ? rng.hash() : known[rng.below(known.size())];
-    EXPECT_EQ(*tree.prove(key), *reference.prove(key));
-    EXPECT_EQ(*tree.get(key), *reference.get(key));
+    EXPECT_EQ(*read.prove(key), *reference.prove(key));
+    EXPECT_EQ(*read.get(key), *reference.get(key));
   }
 }
 
-// The blocks of one commit share a `born`: each apply rebuilds that commit's nodes in place.
-// Every intermediate root is right when returned, and the versions of earlier commits stay.
+// The blocks of one commit share a batch: each apply replaces (and frees) the nodes the batch
+// wrote before. Every intermediate root is right when returned, and earlier versions stay.
 TEST_F(MemTreeVsStateTree, AppliesSharingABornRebuildInPlaceAndLeaveOlderVersions) {
   Rng rng(20261128);
   for (uint64_t commit = 1; commit <= 12; ++commit) {
     MemTreeChanges changes;
     for (int block = 0; block < 5; ++block) {
       const auto updates = random_batch(rng, &known, 1 + rng.below(block == 0 ? 300 : 25));
-      auto next = mem_tree_apply(root, updates, commit, &changes);
+      auto next = tree.apply(updates, &changes);
       ASSERT_TRUE(next.is_ok()) << next.status().to_string();
-      ASSERT_EQ(mem_tree_root_hash(*next), *reference.apply(updates))
-          << "commit " << commit << " block " << block;
-      root = *next;
+      ASSERT_EQ(*next, *reference.apply(updates)) << "commit " << commit << " block " << block;
     }
-    versions.emplace_back(root, mem_tree_root_hash(root));
+    versions.emplace_back(tree.publish(commit), mem_tree_root_hash(tree.root()));
   }
-  EXPECT_EQ(records_of(root), reference_nodes.nodes());
+  EXPECT_EQ(records_of(tree.root()), reference_nodes.nodes());
   for (const auto& [version, expected] : versions) {
-    ASSERT_TRUE(mem_tree_for_each_newer(version, 0, [&](const TreeNodeKey&, const MemNode& node) {
+    const MemNode* root = version->root();
+    ASSERT_TRUE(mem_tree_for_each_newer(root, 0, [&](const TreeNodeKey&, const MemNode& node) {
                   EXPECT_EQ(node.hash, node_hash(node.to_tree_node()));
-                  EXPECT_EQ(node.inner != nullptr, node.slots.size() >= kMemInnerHashesSlotsMin);
-                  for (const MemSlot& slot : node.slots) {  // no child changed under its parent
+                  EXPECT_EQ(node.inner() != nullptr, node.slots().size() >= kMemInnerHashesSlotsMin);
+                  for (const MemSlot& slot : node.slots()) {  // no child changed under its parent
                     if (!slot.is_leaf) {
                       EXPECT_EQ(slot.hash, slot.child->hash);
                     }
                   }
                   return Status::ok();
                 }).is_ok());
-    EXPECT_EQ(version->hash, expected);
+    EXPECT_EQ(root->hash, expected);
   }
 }
 
@@ -176,14 +175,14 @@ TEST(MemTree, OnlyNodesOnChangedPathsAreNewer) {
   std::sort(inserts.begin(), inserts.end(),
             [](const TreeUpdate& a, const TreeUpdate& b) { return a.key < b.key; });
   MemTreeChanges changes;
-  auto root = mem_tree_apply(nullptr, inserts, 1, &changes);
-  ASSERT_TRUE(root.is_ok());
-  const size_t all = records_of(*root).size();
+  MemTree tree;
+  ASSERT_TRUE(tree.apply(inserts, &changes).is_ok());
+  tree.publish(1);
+  const size_t all = records_of(tree.root()).size();
   const TreeUpdate one[] = {{inserts[1000].key, rng.hash()}};
-  auto next = mem_tree_apply(*root, one, 2, &changes);
-  ASSERT_TRUE(next.is_ok());
+  ASSERT_TRUE(tree.apply(one, &changes).is_ok());
   size_t newer = 0;
-  ASSERT_TRUE(mem_tree_for_each_newer(*next, 1, [&](const TreeNodeKey&, const MemNode& node) {
+  ASSERT_TRUE(mem_tree_for_each_newer(tree.root(), 1, [&](const TreeNodeKey&, const MemNode& node) {
                 EXPECT_EQ(node.born, 2u);
                 ++newer;
                 return Status::ok();
@@ -194,28 +193,29 @@ TEST(MemTree, OnlyNodesOnChangedPathsAreNewer) {
 }
 
 TEST(MemTree, LoaderRebuildsTheTreeFromItsRecords) {
-  const MemNodePtr root = random_tree(11, 3000);
+  const MemTree tree = random_tree(11, 3000);
+  const MemNode* root = tree.root();
   ASSERT_NE(root, nullptr);
   auto loaded = load(records_of(root));
   ASSERT_TRUE(loaded.is_ok()) << loaded.status().to_string();
-  EXPECT_EQ(mem_tree_root_hash(*loaded), mem_tree_root_hash(root));
-  const MemNodeReader reader(*loaded);
+  EXPECT_EQ(mem_tree_root_hash(loaded->root()), mem_tree_root_hash(root));
+  const MemNodeReader reader(loaded->root());
   for (const auto& [key, record] : records_of(root)) {
     auto view = reader.get(as_span(key));
     ASSERT_TRUE(view.is_ok() && view->has_value());
     EXPECT_EQ(**view, record);
   }
-  EXPECT_TRUE(records_of(*loaded).empty());  // loaded nodes are born 0: as old as LMDB's
+  EXPECT_TRUE(records_of(loaded->root()).empty());  // loaded nodes are born 0: as old as LMDB's
   auto empty = load({});
   ASSERT_TRUE(empty.is_ok());
-  EXPECT_EQ(*empty, nullptr);
+  EXPECT_EQ(empty->root(), nullptr);
 }
 
 TEST(MemTree, LoaderRefusesCorruptRecords) {
   Rng rng(12);
-  const MemNodePtr root = random_tree(12, 600);
-  ASSERT_NE(root, nullptr);
-  const std::map<std::string, Bytes> good = records_of(root);
+  const MemTree tree = random_tree(12, 600);
+  ASSERT_NE(tree.root(), nullptr);
+  const std::map<std::string, Bytes> good = records_of(tree.root());
   ASSERT_GT(good.size(), 20u);
   const auto deep = std::prev(good.end());  // a node below the root
   ASSERT_GT(deep->first.size(), 1u);
@@ -296,16 +296,57 @@ TEST(MemTree, DeletingEverythingLeavesAnEmptyRootAndErasesTheRest) {
             [](const TreeUpdate& a, const TreeUpdate& b) { return a.key < b.key; });
   for (const auto& insert : inserts) deletes.push_back({insert.key, std::nullopt});
   MemTreeChanges changes;
-  auto full = mem_tree_apply(nullptr, inserts, 1, &changes);
-  ASSERT_TRUE(full.is_ok());
-  const size_t nodes = records_of(*full).size();
+  MemTree tree;
+  ASSERT_TRUE(tree.apply(inserts, &changes).is_ok());
+  const auto full = tree.publish(1);
+  const size_t nodes = records_of(full->root()).size();
   MemTreeChanges deleted;
-  auto empty = mem_tree_apply(*full, deletes, 2, &deleted);
+  auto empty = tree.apply(deletes, &deleted);
   ASSERT_TRUE(empty.is_ok());
-  EXPECT_EQ(mem_tree_root_hash(*empty), Hash{});
-  EXPECT_EQ(records_of(*empty).size(), 1u);  // the root record, now empty
+  EXPECT_EQ(*empty, Hash{});
+  EXPECT_EQ(records_of(tree.root()).size(), 1u);  // the root record, now empty
   EXPECT_EQ(deleted.erased.size(), nodes - 1);
-  EXPECT_EQ(records_of(*full).size(), nodes);  // the old version is untouched
+  EXPECT_EQ(records_of(full->root()).size(), nodes);  // the old version is untouched
+}
+
+// Who lets go last frees: versions outlive the tree that wrote them, an old version holds
+// every newer one (released one by one, not recursively: 20,000 here), and a discarded batch
+// frees what it wrote. ASan fails this test on a use after free or a leak.
+TEST(MemTree, VersionsOutliveTheirTreeAndAnyReleaseOrderFreesAll) {
+  Rng rng(14);
+  std::vector<Hash> known;
+  std::shared_ptr<const MemTreeVersion> oldest, middle;
+  std::map<std::string, Bytes> oldest_records, middle_records;
+  {
+    MemTree tree;
+    for (uint64_t commit = 1; commit <= 20000; ++commit) {
+      MemTreeChanges changes;
+      if (commit % 97 == 0) {  // a batch written, then dropped
+        const Hash before = mem_tree_root_hash(tree.root());
+        std::vector<Hash> scratch = known;
+        ASSERT_TRUE(tree.apply(random_batch(rng, &scratch, 20), &changes).is_ok());
+        tree.discard();
+        ASSERT_EQ(mem_tree_root_hash(tree.root()), before);
+      }
+      const auto updates = random_batch(rng, &known, commit == 1 ? 600 : 1 + rng.below(4));
+      ASSERT_TRUE(tree.apply(updates, &changes).is_ok());
+      auto version = tree.publish(commit);
+      if (commit == 1) {
+        oldest = version;
+        oldest_records = records_of(oldest->root());
+      } else if (commit == 10000) {
+        middle = version;
+        middle_records = records_of(middle->root());
+      }
+    }
+    MemTreeChanges changes;
+    ASSERT_TRUE(tree.apply(random_batch(rng, &known, 30), &changes).is_ok());
+  }  // the tree (with a batch open) goes first
+  EXPECT_EQ(records_of(oldest->root()), oldest_records);
+  EXPECT_EQ(records_of(middle->root()), middle_records);
+  oldest.reset();  // frees the versions before `middle`
+  EXPECT_EQ(records_of(middle->root()), middle_records);
+  middle.reset();  // and the rest
 }
 
 // TreeCache over LMDB with what the ledger itself never does (deletes, collapses, a node
@@ -374,7 +415,7 @@ TEST(MemTreeInLmdb, DeletesAndCollapsesReachLmdbExactlyAndRecover) {
   ASSERT_TRUE(txn->commit().is_ok());
   reopened.committed(20);
   EXPECT_EQ(lmdb_records(), reference_nodes.nodes());
-  EXPECT_EQ(mem_tree_root_hash(reopened.version_at(20)->root), root);
+  EXPECT_EQ(mem_tree_root_hash(reopened.version_at(20)->root()), root);
 }
 
 }  // namespace

@@ -90,7 +90,7 @@ TEST(TreeCacheVersions, TheLastFewHeightsHaveTheirVersionAndOlderOnesReadUnchang
         const bool kept = height - h < kTreeVersionsKept;
         EXPECT_EQ(version != nullptr, kept) << "version " << h << " after commit " << height;
         if (version != nullptr) {
-          EXPECT_EQ(version->height, h);
+          EXPECT_EQ(version->height(), h);
         }
       }
       if (height == 2) {
@@ -99,8 +99,8 @@ TEST(TreeCacheVersions, TheLastFewHeightsHaveTheirVersionAndOlderOnesReadUnchang
       }
     }
     ASSERT_NE(held, nullptr);
-    EXPECT_EQ(mem_tree_root_hash(held->root), root_at_2);
-    const MemNodeReader reader(held->root);
+    EXPECT_EQ(mem_tree_root_hash(held->root()), root_at_2);
+    const MemNodeReader reader(held);
     EXPECT_EQ(*StateTree(static_cast<const NodeReader&>(reader)).root_hash(), root_at_2);
   }
   std::filesystem::remove_all(dir);
