@@ -244,6 +244,20 @@ TreeUnderTest populate(const std::string& dir, uint64_t accounts, bool write_map
   return tree;
 }
 
+// The write-back cache reads the populated tree into memory, as the store does when it opens.
+void load_tree(const TreeUnderTest& tree, TreeCache* cache) {
+  auto txn = lmdb::Txn::begin(tree.env, false);
+  if (!txn) die("begin", txn.status());
+  const lmdb::NodeStoreTxn nodes(*txn, tree.databases.tree);
+  auto root = StateTree(static_cast<const NodeReader&>(nodes)).root_hash();
+  if (!root) die("root", root.status());
+  Status status = cache->recover(*txn, tree.height, *root);
+  if (!status) die("load the tree", status);
+  status = txn->commit();
+  if (!status) die("commit", status);
+  cache->committed(tree.height);
+}
+
 double mean(const std::vector<double>& values) {
   double sum = 0;
   for (double value : values) sum += value;
@@ -427,6 +441,7 @@ int run(int argc, char** argv) {
                 allocated_mib(dir + "/data.mdb"));
     TreeCache cache(tree.databases,
                     TreeCacheOptions{options.flush_commits});  // store default bytes
+    load_tree(tree, &cache);
     for (int m = 0; m < modes_measured(options); ++m) {
       std::printf("  measuring %s...\n", kModes[m]);
       std::fflush(stdout);
