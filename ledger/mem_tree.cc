@@ -1,7 +1,11 @@
 #include "ledger/mem_tree.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
+#include <map>
+#include <set>
+#include <mutex>
 #include <new>
 #include <utility>
 #include <string>
@@ -154,10 +158,10 @@ class Applier {
   // After a successful apply: frees the batch's replaced nodes, hands over the last
   // version's, reports the changes.
   void done(std::vector<const MemNode*>* replaced, MemTreeChanges* changes) {
-    for (const MemNode* node : replaced_in_batch_) MemNode::free(node);
     replaced->insert(replaced->end(), replaced_in_version_.begin(), replaced_in_version_.end());
     changes->erased.insert(changes->erased.end(), erased_.begin(), erased_.end());
     changes->created += created_;
+    for (const MemNode* node : replaced_in_batch_) MemNode::free(node);
   }
   void undo() {
     for (const MemNode* node : written_) MemNode::free(node);
@@ -229,28 +233,99 @@ Status corrupt(ByteSpan key, const std::string& what) {
 constexpr size_t kSlotsOffset = (sizeof(MemNode) + alignof(MemSlot) - 1) / alignof(MemSlot) *
                                 alignof(MemSlot);
 
+constexpr size_t node_bytes(size_t slots) {
+  return kSlotsOffset + slots * sizeof(MemSlot) +
+         (slots >= kMemInnerHashesSlotsMin ? sizeof(MemInnerHashes) : 0);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kPoolNodes = false;  // ASan must see every free to catch a use after it
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kPoolNodes = false;
+#else
+constexpr bool kPoolNodes = true;
+#endif
+#else
+constexpr bool kPoolNodes = true;
+#endif
+
+// Freed nodes kept for reuse, one free list per slot count. A commit allocates and frees
+// about one node per level of each path, and glibc serves these sizes (up to 2.3 KiB) from
+// its slow bins: malloc and free were a fifth of a 1M-account tree's update. Nodes are
+// freed on any thread (by whoever releases a version), hence a lock per list. At most
+// kCachedBytesMax stay cached; the rest go back to the heap.
+class NodePool {
+ public:
+  static NodePool& get() {
+    static NodePool* pool = new NodePool();  // never destroyed: versions may outlive main
+    return *pool;
+  }
+
+  void* allocate(size_t slots) {
+    if (kPoolNodes) {
+      FreeList& list = lists_[slots];
+      std::lock_guard<std::mutex> lock(list.mutex);
+      if (list.head != nullptr) {
+        FreeNode* node = list.head;
+        list.head = node->next;
+        cached_bytes_.fetch_sub(node_bytes(slots), std::memory_order_relaxed);
+        return node;
+      }
+    }
+    return ::operator new(node_bytes(slots));
+  }
+
+  void release(void* memory, size_t slots) {
+    const size_t bytes = node_bytes(slots);
+    if (!kPoolNodes ||
+        cached_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes > kCachedBytesMax) {
+      if (kPoolNodes) cached_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+      ::operator delete(memory);
+      return;
+    }
+    FreeList& list = lists_[slots];
+    std::lock_guard<std::mutex> lock(list.mutex);
+    list.head = new (memory) FreeNode{list.head};
+  }
+
+ private:
+  static constexpr size_t kCachedBytesMax = size_t{64} << 20;
+  struct FreeNode {
+    FreeNode* next;
+  };
+  struct FreeList {
+    std::mutex mutex;
+    FreeNode* head = nullptr;
+  };
+  std::array<FreeList, kTreeRadix + 1> lists_;
+  std::atomic<size_t> cached_bytes_{0};
+};
+
 }  // namespace
 
 MemNode* MemNode::make(uint64_t born, std::span<const MemSlot> slots) {
   PHALANX_ASSERT(slots.size() <= kTreeRadix);
   const bool dense = slots.size() >= kMemInnerHashesSlotsMin;
-  const size_t bytes = kSlotsOffset + slots.size() * sizeof(MemSlot) +
-                       (dense ? sizeof(MemInnerHashes) : 0);
   static_assert(alignof(MemNode) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__ &&
                 alignof(MemSlot) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
   static_assert(std::is_trivially_destructible_v<MemInnerHashes>);
-  void* memory = ::operator new(bytes);
+  static_assert(node_bytes(0) >= sizeof(void*));
+  void* memory = NodePool::get().allocate(slots.size());
   MemNode* node = new (memory) MemNode();
   node->born = born;
   node->count_ = static_cast<uint8_t>(slots.size());
   node->dense_ = dense;
-  std::uninitialized_copy(slots.begin(), slots.end(), node->slot_data());
-  if (dense) new (node->inner_data()) MemInnerHashes;
+  std::uninitialized_copy(slots.begin(), slots.end(),
+                          reinterpret_cast<MemSlot*>(node->raw(kSlotsOffset)));
+  if (dense) new (node->raw(kSlotsOffset + slots.size() * sizeof(MemSlot))) MemInnerHashes;
   return node;
 }
 
 // Every part is trivially destructible: the memory is all there is to free.
-void MemNode::free(const MemNode* node) { ::operator delete(const_cast<MemNode*>(node)); }
+void MemNode::free(const MemNode* node) {
+  NodePool::get().release(const_cast<MemNode*>(node), node->count_);
+}
 
 void MemNode::free_subtree(const MemNode* node) {
   if (node == nullptr) return;
@@ -260,15 +335,20 @@ void MemNode::free_subtree(const MemNode* node) {
   free(node);
 }
 
+// Where the slots and inner hashes live (no objects implied: make() constructs them there).
+unsigned char* MemNode::raw(size_t offset) const {
+  return reinterpret_cast<unsigned char*>(const_cast<MemNode*>(this)) + offset;
+}
+
 MemSlot* MemNode::slot_data() const {
-  auto* bytes = reinterpret_cast<unsigned char*>(const_cast<MemNode*>(this));
-  return std::launder(reinterpret_cast<MemSlot*>(bytes + kSlotsOffset));
+  if (count_ == 0) return nullptr;
+  return std::launder(reinterpret_cast<MemSlot*>(raw(kSlotsOffset)));
 }
 
 MemInnerHashes* MemNode::inner_data() const {
   if (!dense_) return nullptr;
-  auto* bytes = reinterpret_cast<unsigned char*>(slot_data() + count_);
-  return std::launder(reinterpret_cast<MemInnerHashes*>(bytes));
+  return std::launder(
+      reinterpret_cast<MemInnerHashes*>(raw(kSlotsOffset + count_ * sizeof(MemSlot))));
 }
 
 TreeNode MemNode::to_tree_node() const {
@@ -287,33 +367,104 @@ const MemSlot* MemNode::find(uint32_t nibble) const {
   return nullptr;
 }
 
-MemTreeVersion::~MemTreeVersion() {
-  for (const MemNode* node : replaced_) MemNode::free(node);
-  if (newest_) {
-    MemNode::free_subtree(root_);
-    return;
+// Owns the nodes of a MemTree and of its versions: the live tree (the newest version's and
+// the batch's, through MemTree) and the nodes later versions replaced, kept while a held
+// version reaches them. A node replaced by version r and born b is reached by versions
+// b..r-1: it is freed once no held version lies in that range.
+class MemTreeNodes {
+ public:
+  ~MemTreeNodes() {
+    PHALANX_ASSERT(held_.empty());
+    for (auto& [replaced_by, nodes] : replaced_) {
+      for (const MemNode* node : nodes) MemNode::free(node);
+    }
+    if (orphan_root_ != nullptr) MemNode::free_subtree(orphan_root_);
   }
-  // Release the newer versions only this one held, one by one (not recursively: a reader
-  // may have held an old version for many commits).
-  std::shared_ptr<MemTreeVersion> next = std::move(newer_);
-  while (next != nullptr && next.use_count() == 1) {
-    std::shared_ptr<MemTreeVersion> after = std::move(next->newer_);
-    next.reset();
-    next = std::move(after);
+
+  // Writer: version `number` is published (held by its MemTree) and replaced `nodes`.
+  void published(uint64_t number, std::vector<const MemNode*> nodes) {
+    // Newest born first: the nodes no held version reaches are a prefix.
+    std::sort(nodes.begin(), nodes.end(),
+              [](const MemNode* a, const MemNode* b) { return a->born > b->born; });
+    std::lock_guard<std::mutex> lock(mutex_);
+    held_.insert(number);
+    if (!nodes.empty()) replaced_.emplace(number, std::move(nodes));
+    collect();
   }
+
+  // Any thread: the last holder of version `number` let go.
+  void released(uint64_t number) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    held_.erase(number);
+    collect();
+  }
+
+  size_t replaced_kept() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    size_t count = 0;
+    for (const auto& [replaced_by, nodes] : replaced_) count += nodes.size();
+    return count;
+  }
+
+  // Writer: the MemTree is gone; its live tree stays while any version is held (a version may
+  // share any of its nodes), then goes with the last one.
+  void orphan(const MemNode* root) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    orphan_root_ = root;
+    collect();
+  }
+
+ private:
+  void collect() {
+    for (auto it = replaced_.begin(); it != replaced_.end();) {
+      const auto& [replaced_by, nodes] = *it;
+      // The newest held version older than the replacing one reaches the nodes born up to it.
+      const auto newer = held_.lower_bound(replaced_by);
+      const bool none = newer == held_.begin();
+      const uint64_t reached = none ? 0 : *std::prev(newer);
+      auto& list = it->second;
+      size_t freed = 0;
+      while (freed < list.size() && (none || list[freed]->born > reached)) {
+        MemNode::free(list[freed++]);
+      }
+      list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(freed));
+      it = list.empty() ? replaced_.erase(it) : std::next(it);
+    }
+    if (orphan_root_ != nullptr && held_.empty()) {
+      MemNode::free_subtree(orphan_root_);
+      orphan_root_ = nullptr;
+    }
+  }
+
+  std::mutex mutex_;
+  std::set<uint64_t> held_;  // versions someone holds
+  std::map<uint64_t, std::vector<const MemNode*>> replaced_;  // by replacing version
+  const MemNode* orphan_root_ = nullptr;
+};
+
+MemTreeVersion::MemTreeVersion(const MemNode* root, uint64_t height, uint64_t number,
+                               std::shared_ptr<MemTreeNodes> nodes)
+    : root_(root), height_(height), number_(number), nodes_(std::move(nodes)) {}
+
+MemTreeVersion::~MemTreeVersion() { nodes_->released(number_); }
+
+MemTree::MemTree() : MemTree(MemSubtree(), 0) {}
+
+MemTree::MemTree(MemSubtree root, uint64_t height) : nodes_(std::make_shared<MemTreeNodes>()) {
+  head_ = std::make_shared<const MemTreeVersion>(root.get(), height, 0, nodes_);
+  nodes_->published(0, {});
+  static_cast<void>(root.release());  // the tree's now
 }
 
-MemTree::MemTree() : head_(std::make_shared<MemTreeVersion>(nullptr, 0)) {}
-
-MemTree::MemTree(MemSubtree root, uint64_t height)
-    : head_(std::make_shared<MemTreeVersion>(root.release(), height)) {}
-
 MemTree::~MemTree() {
-  if (head_ != nullptr) discard();
+  if (nodes_ == nullptr) return;  // moved from
+  discard();
+  nodes_->orphan(head_->root());
 }
 
 MemTree::MemTree(MemTree&& other) noexcept
-    : head_(std::move(other.head_)),
+    : nodes_(std::move(other.nodes_)),
+      head_(std::move(other.head_)),
       published_(other.published_),
       in_batch_(std::exchange(other.in_batch_, false)),
       batch_root_(std::exchange(other.batch_root_, nullptr)),
@@ -321,12 +472,8 @@ MemTree::MemTree(MemTree&& other) noexcept
 
 MemTree& MemTree::operator=(MemTree&& other) noexcept {
   if (this != &other) {
-    if (head_ != nullptr) discard();
-    head_ = std::move(other.head_);
-    published_ = other.published_;
-    in_batch_ = std::exchange(other.in_batch_, false);
-    batch_root_ = std::exchange(other.batch_root_, nullptr);
-    batch_replaced_ = std::move(other.batch_replaced_);
+    this->~MemTree();
+    new (this) MemTree(std::move(other));
   }
   return *this;
 }
@@ -350,17 +497,18 @@ Result<Hash> MemTree::apply(std::span<const TreeUpdate> updates, MemTreeChanges*
 }
 
 std::shared_ptr<const MemTreeVersion> MemTree::publish(uint64_t height) {
-  auto version = std::make_shared<MemTreeVersion>(root(), height);
-  head_->replaced_ = std::move(batch_replaced_);
-  head_->newer_ = version;
-  head_->newest_ = false;
-  head_ = std::move(version);
-  ++published_;
+  const uint64_t number = batch_born();
+  auto version = std::make_shared<const MemTreeVersion>(root(), height, number, nodes_);
+  nodes_->published(number, std::move(batch_replaced_));
+  head_ = version;  // releases the previous head (its holders may keep it)
+  published_ = number;
   in_batch_ = false;
   batch_root_ = nullptr;
   batch_replaced_.clear();
-  return head_;
+  return version;
 }
+
+size_t MemTree::replaced_nodes_kept() const { return nodes_->replaced_kept(); }
 
 void MemTree::discard() {
   if (in_batch_) free_born(batch_root_, batch_born());

@@ -8,10 +8,11 @@
 //
 // Memory: a node is one allocation (its slots and hashes inline, trivially copyable) and
 // carries no reference count: copying a node never touches its children. Versions are linear
-// (each builds on the last), so a node lives from the version that wrote it to the one that
-// replaced it; MemTree hands the nodes a version replaced to the version before it, which
-// frees them when no reader holds it or any older version (versions keep their newer
-// neighbour alive). Nodes written and replaced within one batch are freed at once.
+// (each builds on the last), so a node lives from the version that wrote it (`born`) to the
+// one that replaced it: versions born..replaced-1 reach it. MemTreeNodes, shared by a MemTree
+// and its versions, keeps the replaced nodes and frees each once no held version reaches it,
+// so a reader holding an old version keeps that version's nodes and nothing else. Nodes
+// written and replaced within one batch are freed at once.
 //
 // Thread-safety: MemTree belongs to one writer thread. A published MemTreeVersion and its
 // nodes are never modified and may be read, held and released from any thread.
@@ -67,6 +68,7 @@ class MemNode {
   MemInnerHashes* inner_data() const;  // nullptr: sparse
 
  private:
+  unsigned char* raw(size_t offset) const;
   MemNode() = default;
   uint8_t count_ = 0;
   bool dense_ = false;
@@ -78,10 +80,14 @@ struct MemSubtreeDeleter {
 };
 using MemSubtree = std::unique_ptr<const MemNode, MemSubtreeDeleter>;
 
-// One published version: its height and root, held by readers through a shared_ptr.
+class MemTreeNodes;  // mem_tree.cc
+
+// One published version: its height and root, held by readers through a shared_ptr. Its
+// nodes stay while it is held.
 class MemTreeVersion {
  public:
-  MemTreeVersion(const MemNode* root, uint64_t height) : root_(root), height_(height) {}
+  MemTreeVersion(const MemNode* root, uint64_t height, uint64_t number,
+                 std::shared_ptr<MemTreeNodes> nodes);
   ~MemTreeVersion();
   MemTreeVersion(const MemTreeVersion&) = delete;
   MemTreeVersion& operator=(const MemTreeVersion&) = delete;
@@ -90,13 +96,10 @@ class MemTreeVersion {
   uint64_t height() const { return height_; }
 
  private:
-  friend class MemTree;
   const MemNode* root_;
   uint64_t height_;
-  // Set by the writer when the next version is published, before it lets go of this one.
-  std::vector<const MemNode*> replaced_;  // nodes this version has and the next does not
-  std::shared_ptr<MemTreeVersion> newer_;
-  bool newest_ = true;  // the newest version owns the nodes of its tree
+  uint64_t number_;  // the `born` of the batch it published
+  std::shared_ptr<MemTreeNodes> nodes_;
 };
 
 // What one apply changed besides the nodes it returns.
@@ -129,9 +132,12 @@ class MemTree {
   bool in_batch() const { return in_batch_; }
   // The `born` of the nodes the batch writes: one more than the versions published.
   uint64_t batch_born() const { return published_ + 1; }
+  // Nodes replaced by later versions and kept for the versions still held (tests).
+  size_t replaced_nodes_kept() const;
 
  private:
-  std::shared_ptr<MemTreeVersion> head_;
+  std::shared_ptr<MemTreeNodes> nodes_;
+  std::shared_ptr<const MemTreeVersion> head_;  // the last published version
   uint64_t published_ = 0;
   bool in_batch_ = false;
   const MemNode* batch_root_ = nullptr;

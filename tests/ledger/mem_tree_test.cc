@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
 #include <map>
 #include <string>
 
@@ -347,6 +350,65 @@ TEST(MemTree, VersionsOutliveTheirTreeAndAnyReleaseOrderFreesAll) {
   oldest.reset();  // frees the versions before `middle`
   EXPECT_EQ(records_of(middle->root()), middle_records);
   middle.reset();  // and the rest
+}
+
+// A reader holding an old version keeps that version's nodes, not every node replaced since.
+TEST(MemTree, AnOldVersionHeldKeepsOnlyItsOwnNodes) {
+  Rng rng(15);
+  std::vector<Hash> known;
+  MemTree tree;
+  MemTreeChanges changes;
+  ASSERT_TRUE(tree.apply(random_batch(rng, &known, 2000), &changes).is_ok());
+  const auto held = tree.publish(1);
+  const std::map<std::string, Bytes> held_records = records_of(held->root());
+  std::shared_ptr<const MemTreeVersion> previous;  // the last two versions are held too
+  for (uint64_t commit = 2; commit <= 300; ++commit) {
+    ASSERT_TRUE(tree.apply(random_batch(rng, &known, 40), &changes).is_ok());
+    previous = tree.publish(commit);
+    EXPECT_LE(tree.replaced_nodes_kept(), held_records.size() + 200) << "commit " << commit;
+  }
+  EXPECT_EQ(records_of(held->root()), held_records);
+}
+
+// Readers on another thread take, read and release versions while the writer publishes (the
+// last holder of a version is often the reader). ASan and TSan check the frees.
+TEST(MemTree, ReadersReleasingVersionsOnAnotherThread) {
+  Rng rng(16);
+  std::vector<Hash> known;
+  MemTree tree;
+  MemTreeChanges changes;
+  ASSERT_TRUE(tree.apply(random_batch(rng, &known, 1000), &changes).is_ok());
+  std::mutex mutex;
+  std::shared_ptr<const MemTreeVersion> latest = tree.publish(1);
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> reads{0};
+  std::thread reader([&] {
+    std::vector<std::shared_ptr<const MemTreeVersion>> holding;
+    while (!done.load()) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        holding.push_back(latest);
+      }
+      const MemNode* root = holding.back()->root();
+      EXPECT_EQ(root->hash, node_hash(root->to_tree_node()));
+      for (const MemSlot& slot : root->slots()) {
+        if (!slot.is_leaf) {
+          EXPECT_EQ(slot.hash, node_hash(slot.child->to_tree_node()));
+        }
+      }
+      if (holding.size() > 6) holding.erase(holding.begin(), holding.begin() + 3);
+      reads.fetch_add(1);
+    }
+  });
+  for (uint64_t commit = 2; commit <= 3000; ++commit) {
+    ASSERT_TRUE(tree.apply(random_batch(rng, &known, 1 + rng.below(30)), &changes).is_ok());
+    auto version = tree.publish(commit);
+    std::lock_guard<std::mutex> lock(mutex);
+    latest = std::move(version);
+  }
+  done = true;
+  reader.join();
+  EXPECT_GT(reads.load(), 0u);
 }
 
 // TreeCache over LMDB with what the ledger itself never does (deletes, collapses, a node
