@@ -31,6 +31,7 @@
 namespace phalanx::ledger {
 
 class MemNode;
+struct MemReplaced;
 
 struct MemSlot {
   uint8_t nibble = 0;
@@ -63,6 +64,7 @@ class MemNode {
   // Internal to mem_tree.cc.
   static MemNode* make(uint64_t born, std::span<const MemSlot> slots);
   static void free(const MemNode* node);
+  static void free(const MemReplaced& replaced);  // without reading the node
   static void free_subtree(const MemNode* node);  // the node and every node below it
   MemSlot* slot_data() const;
   MemInnerHashes* inner_data() const;  // nullptr: sparse
@@ -72,6 +74,14 @@ class MemNode {
   MemNode() = default;
   uint8_t count_ = 0;
   bool dense_ = false;
+};
+
+// A node a batch replaced, with what freeing it needs (taken while the node was at hand: a
+// large tree's nodes are cold by the time they are freed).
+struct MemReplaced {
+  const MemNode* node;
+  uint64_t born;
+  uint32_t slots;
 };
 
 // Frees a subtree nobody else holds (the loader's nodes before they join a tree).
@@ -141,7 +151,7 @@ class MemTree {
   uint64_t published_ = 0;
   bool in_batch_ = false;
   const MemNode* batch_root_ = nullptr;
-  std::vector<const MemNode*> batch_replaced_;  // head_'s nodes the batch replaced
+  std::vector<MemReplaced> batch_replaced_;  // head_'s nodes the batch replaced
 };
 
 inline Hash mem_tree_root_hash(const MemNode* root) { return root ? root->hash : Hash{}; }
