@@ -142,7 +142,7 @@ TEST_F(MemTreeVsStateTree, RandomBatchesMatchRootsAndRecords) {
 
 // The blocks of one commit share a batch: each apply replaces (and frees) the nodes the batch
 // wrote before. Every intermediate root is right when returned, and earlier versions stay.
-TEST_F(MemTreeVsStateTree, AppliesSharingABornRebuildInPlaceAndLeaveOlderVersions) {
+TEST_F(MemTreeVsStateTree, AppliesSharingABatchReplaceItsNodesAndLeaveOlderVersions) {
   Rng rng(20261128);
   for (uint64_t commit = 1; commit <= 12; ++commit) {
     MemTreeChanges changes;
