@@ -4,19 +4,19 @@
 #include <atomic>
 #include <bit>
 #include <map>
-#include <set>
 #include <mutex>
 #include <new>
-#include <utility>
+#include <set>
 #include <string>
+#include <utility>
 
 namespace phalanx::ledger {
 
 namespace {
 
 // The header, then the slots (MemSlot's alignment), then a dense node's inner hashes.
-constexpr size_t kSlotsOffset = (sizeof(MemNode) + alignof(MemSlot) - 1) / alignof(MemSlot) *
-                                alignof(MemSlot);
+constexpr size_t kSlotsOffset =
+    (sizeof(MemNode) + alignof(MemSlot) - 1) / alignof(MemSlot) * alignof(MemSlot);
 
 constexpr size_t node_bytes(size_t slots) {
   return kSlotsOffset + slots * sizeof(MemSlot) +
@@ -121,7 +121,8 @@ class Applier {
   // the new node, or what it collapsed into. The root (depth 0) never collapses.
   Result<SlotValue> update_node(const MemNode* old, uint32_t depth,
                                 std::span<const TreeUpdate> updates) {
-    const std::span<const MemSlot> before = old != nullptr ? old->slots() : std::span<const MemSlot>();
+    const std::span<const MemSlot> before =
+        old != nullptr ? old->slots() : std::span<const MemSlot>();
     if (old != nullptr) prefetch(*old, depth, updates);
     std::array<MemSlot, kTreeRadix> slots;
     size_t count = 0, kept = 0;
@@ -454,7 +455,7 @@ class MemTreeNodes {
   }
 
   std::mutex mutex_;
-  std::set<uint64_t> held_;  // versions someone holds
+  std::set<uint64_t> held_;                                // versions someone holds
   std::map<uint64_t, std::vector<MemReplaced>> replaced_;  // by replacing version
   const MemNode* orphan_root_ = nullptr;
 };

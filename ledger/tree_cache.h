@@ -101,8 +101,7 @@ class TreeCache {
 
  private:
   // LMDB's tree with the pending updates above its height replayed (in its batch).
-  Result<MemTree> stored_tree(const lmdb::Txn& txn, uint64_t height,
-                              MemTreeChanges* changes) const;
+  Result<MemTree> stored_tree(const lmdb::Txn& txn, uint64_t height, MemTreeChanges* changes) const;
   Status flush(const lmdb::Txn& txn, uint64_t height);
   Status write_pending(const lmdb::Txn& txn, uint64_t height);
   Result<std::vector<TreeUpdate>> read_pending(const lmdb::Txn& txn, uint64_t above) const;

@@ -7,10 +7,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
-#include <thread>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
 
 #include "ledger/tree_cache.h"
 #include "tests/ledger/store_fixture.h"
@@ -115,13 +116,16 @@ TEST_F(MemTreeVsStateTree, RandomBatchesMatchRootsAndRecords) {
   // the hash of its decoded form.
   size_t dense = 0;
   for (const auto& [version, expected] : versions) {
-    ASSERT_TRUE(
-        mem_tree_for_each_newer(version->root(), 0, [&](const TreeNodeKey& key, const MemNode& node) {
-          EXPECT_EQ(node.hash, node_hash(node.to_tree_node())) << hex_encode(key.span());
-          EXPECT_EQ(node.inner() != nullptr, node.slots().size() >= kMemInnerHashesSlotsMin);
-          if (node.inner() != nullptr) ++dense;
-          return Status::ok();
-        }).is_ok());
+    ASSERT_TRUE(mem_tree_for_each_newer(version->root(), 0,
+                                        [&](const TreeNodeKey& key, const MemNode& node) {
+                                          EXPECT_EQ(node.hash, node_hash(node.to_tree_node()))
+                                              << hex_encode(key.span());
+                                          EXPECT_EQ(node.inner() != nullptr,
+                                                    node.slots().size() >= kMemInnerHashesSlotsMin);
+                                          if (node.inner() != nullptr) ++dense;
+                                          return Status::ok();
+                                        })
+                    .is_ok());
   }
   EXPECT_GT(dense, 100u);
   // Older versions read as they were, through StateTree's reader.
@@ -159,7 +163,8 @@ TEST_F(MemTreeVsStateTree, AppliesSharingABatchReplaceItsNodesAndLeaveOlderVersi
     const MemNode* root = version->root();
     ASSERT_TRUE(mem_tree_for_each_newer(root, 0, [&](const TreeNodeKey&, const MemNode& node) {
                   EXPECT_EQ(node.hash, node_hash(node.to_tree_node()));
-                  EXPECT_EQ(node.inner() != nullptr, node.slots().size() >= kMemInnerHashesSlotsMin);
+                  EXPECT_EQ(node.inner() != nullptr,
+                            node.slots().size() >= kMemInnerHashesSlotsMin);
                   for (const MemSlot& slot : node.slots()) {  // no child changed under its parent
                     if (!slot.is_leaf) {
                       EXPECT_EQ(slot.hash, slot.child->hash);
@@ -352,34 +357,42 @@ TEST(MemTree, VersionsOutliveTheirTreeAndAnyReleaseOrderFreesAll) {
   middle.reset();  // and the rest
 }
 
+// A tree of `count` random keys, published as version 1, and what it takes to go on.
+struct PublishedTree {
+  PublishedTree(uint64_t seed, uint64_t count) : rng(seed) {
+    EXPECT_TRUE(tree.apply(random_batch(rng, &known, count), &changes).is_ok());
+    first = tree.publish(1);
+  }
+  // One more version, of a batch of `count` random updates.
+  std::shared_ptr<const MemTreeVersion> commit(uint64_t number, uint64_t count) {
+    EXPECT_TRUE(tree.apply(random_batch(rng, &known, count), &changes).is_ok());
+    return tree.publish(number);
+  }
+  Rng rng;
+  std::vector<Hash> known;
+  MemTreeChanges changes;
+  MemTree tree;
+  std::shared_ptr<const MemTreeVersion> first;
+};
+
 // A reader holding an old version keeps that version's nodes, not every node replaced since.
 TEST(MemTree, AnOldVersionHeldKeepsOnlyItsOwnNodes) {
-  Rng rng(15);
-  std::vector<Hash> known;
-  MemTree tree;
-  MemTreeChanges changes;
-  ASSERT_TRUE(tree.apply(random_batch(rng, &known, 2000), &changes).is_ok());
-  const auto held = tree.publish(1);
-  const std::map<std::string, Bytes> held_records = records_of(held->root());
-  std::shared_ptr<const MemTreeVersion> previous;  // the last two versions are held too
+  PublishedTree t(15, 2000);
+  const std::map<std::string, Bytes> held_records = records_of(t.first->root());
+  std::shared_ptr<const MemTreeVersion> previous;  // the one before the newest is held too
   for (uint64_t commit = 2; commit <= 300; ++commit) {
-    ASSERT_TRUE(tree.apply(random_batch(rng, &known, 40), &changes).is_ok());
-    previous = tree.publish(commit);
-    EXPECT_LE(tree.replaced_nodes_kept(), held_records.size() + 200) << "commit " << commit;
+    previous = t.commit(commit, 40);
+    EXPECT_LE(t.tree.replaced_nodes_kept(), held_records.size() + 200) << "commit " << commit;
   }
-  EXPECT_EQ(records_of(held->root()), held_records);
+  EXPECT_EQ(records_of(t.first->root()), held_records);
 }
 
 // Readers on another thread take, read and release versions while the writer publishes (the
 // last holder of a version is often the reader). ASan and TSan check the frees.
 TEST(MemTree, ReadersReleasingVersionsOnAnotherThread) {
-  Rng rng(16);
-  std::vector<Hash> known;
-  MemTree tree;
-  MemTreeChanges changes;
-  ASSERT_TRUE(tree.apply(random_batch(rng, &known, 1000), &changes).is_ok());
+  PublishedTree t(16, 1000);
   std::mutex mutex;
-  std::shared_ptr<const MemTreeVersion> latest = tree.publish(1);
+  std::shared_ptr<const MemTreeVersion> latest = std::exchange(t.first, nullptr);
   std::atomic<bool> done{false};
   std::atomic<uint64_t> reads{0};
   std::thread reader([&] {
@@ -401,8 +414,7 @@ TEST(MemTree, ReadersReleasingVersionsOnAnotherThread) {
     }
   });
   for (uint64_t commit = 2; commit <= 3000; ++commit) {
-    ASSERT_TRUE(tree.apply(random_batch(rng, &known, 1 + rng.below(30)), &changes).is_ok());
-    auto version = tree.publish(commit);
+    auto version = t.commit(commit, 1 + t.rng.below(30));
     std::lock_guard<std::mutex> lock(mutex);
     latest = std::move(version);
   }
