@@ -407,14 +407,15 @@ class MemTreeNodes {
     std::lock_guard<std::mutex> lock(mutex_);
     held_.insert(number);
     if (!nodes.empty()) replaced_.emplace(number, std::move(nodes));
-    collect();
+    collect(number - 1, number);
   }
 
   // Any thread: the last holder of version `number` let go.
   void released(uint64_t number) {
     std::lock_guard<std::mutex> lock(mutex_);
     held_.erase(number);
-    collect();
+    const auto next = held_.upper_bound(number);
+    collect(number, next == held_.end() ? UINT64_MAX : *next);
   }
 
   size_t replaced_kept() {
@@ -433,8 +434,11 @@ class MemTreeNodes {
   }
 
  private:
-  void collect() {
-    for (auto it = replaced_.begin(); it != replaced_.end();) {
+  // Frees what no held version reaches among the nodes replaced by versions in (after, upto]:
+  // releasing version x changes that only for versions up to the next one held above x, so a
+  // reader holding an old version for many commits does not make each commit scan them all.
+  void collect(uint64_t after = 0, uint64_t upto = UINT64_MAX) {
+    for (auto it = replaced_.upper_bound(after); it != replaced_.end() && it->first <= upto;) {
       const auto& [replaced_by, nodes] = *it;
       // The newest held version older than the replacing one reaches the nodes born up to it.
       const auto newer = held_.lower_bound(replaced_by);
