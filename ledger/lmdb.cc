@@ -114,20 +114,33 @@ Result<std::optional<ByteSpan>> get(const Txn& txn, MDB_dbi dbi, ByteSpan key) {
   return std::optional<ByteSpan>(ByteSpan(static_cast<const uint8_t*>(v.mv_data), v.mv_size));
 }
 
-Status put(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value) {
+namespace {
+Status put_with(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value, unsigned int flags) {
   MDB_val k = to_val(key);
   MDB_val v = to_val(value);
-  const int rc = mdb_put(txn.get(), dbi, &k, &v, 0);
+  const int rc = mdb_put(txn.get(), dbi, &k, &v, flags);
   if (rc != 0) return error("mdb_put", rc);
   return Status::ok();
 }
+}  // namespace
+
+Status put(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value) {
+  return put_with(txn, dbi, key, value, 0);
+}
 
 Status put_new(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value) {
-  MDB_val k = to_val(key);
-  MDB_val v = to_val(value);
-  const int rc = mdb_put(txn.get(), dbi, &k, &v, MDB_NOOVERWRITE);
-  if (rc != 0) return error("mdb_put", rc);
-  return Status::ok();
+  return put_with(txn, dbi, key, value, MDB_NOOVERWRITE);
+}
+
+Status append(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value) {
+  return put_with(txn, dbi, key, value, MDB_APPEND);
+}
+
+Result<uint64_t> entries(const Txn& txn, MDB_dbi dbi) {
+  MDB_stat stat{};
+  const int rc = mdb_stat(txn.get(), dbi, &stat);
+  if (rc != 0) return error("mdb_stat", rc);
+  return static_cast<uint64_t>(stat.ms_entries);
 }
 
 Status for_each(const Txn& txn, MDB_dbi dbi,

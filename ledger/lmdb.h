@@ -76,6 +76,11 @@ Result<std::optional<ByteSpan>> get(const Txn& txn, MDB_dbi dbi, ByteSpan key);
 Status put(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value);
 // Fails (MDB_KEYEXIST) when `key` already holds a value: for write-once records.
 Status put_new(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value);
+// Puts `key` after the last key of the database (MDB_APPEND: no search, pages left full);
+// fails (MDB_KEYEXIST) when it does not sort after it.
+Status append(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value);
+// The number of records in the database.
+Result<uint64_t> entries(const Txn& txn, MDB_dbi dbi);
 // Erasing an absent key is an error.
 Status erase(const Txn& txn, MDB_dbi dbi, ByteSpan key);
 // Erases `key` if present; true when it was.

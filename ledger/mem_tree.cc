@@ -230,13 +230,14 @@ class Applier {
   uint64_t created_ = 0;
 };
 
-Status for_each_newer(const MemNode& node, TreeNodeKey* key, uint64_t since,
+// Visits `node` and the nodes below it born after `since` (all of them when `all`).
+Status for_each_newer(const MemNode& node, TreeNodeKey* key, uint64_t since, bool all,
                       const std::function<Status(const TreeNodeKey&, const MemNode&)>& visit) {
   PHALANX_RETURN_IF_ERROR(visit(*key, node));
   for (const MemSlot& slot : node.slots()) {
-    if (slot.is_leaf || slot.child->born <= since) continue;
+    if (slot.is_leaf || (!all && slot.child->born <= since)) continue;
     key->bytes[key->size++] = slot.nibble;
-    Status status = for_each_newer(*slot.child, key, since, visit);
+    Status status = for_each_newer(*slot.child, key, since, all, visit);
     --key->size;
     PHALANX_RETURN_IF_ERROR(status);
   }
@@ -556,7 +557,16 @@ Status mem_tree_for_each_newer(
   if (root == nullptr || root->born <= since) return Status::ok();
   TreeNodeKey key;
   key.size = 1;  // bytes[0] = 0x00: the root's key
-  return for_each_newer(*root, &key, since, visit);
+  return for_each_newer(*root, &key, since, false, visit);
+}
+
+Status mem_tree_for_each(
+    const MemNode* root,
+    const std::function<Status(const TreeNodeKey& key, const MemNode& node)>& visit) {
+  if (root == nullptr) return Status::ok();
+  TreeNodeKey key;
+  key.size = 1;
+  return for_each_newer(*root, &key, 0, true, visit);
 }
 
 // One stored node whose subtree is still being read.

@@ -165,6 +165,11 @@ Status mem_tree_for_each_newer(
     const MemNode* root, uint64_t since,
     const std::function<Status(const TreeNodeKey& key, const MemNode& node)>& visit);
 
+// Calls visit(key, node) for every node, in key order.
+Status mem_tree_for_each(
+    const MemNode* root,
+    const std::function<Status(const TreeNodeKey& key, const MemNode& node)>& visit);
+
 // Builds the tree from stored records fed in key order (LMDB's order: a node, then its
 // subtree), checking that every record decodes, sits where its parent says, is in the
 // canonical (collapsed) form, holds its leaves on their keys' paths, and hashes to what its

@@ -101,13 +101,33 @@ Status TreeCache::finish(const lmdb::Txn& txn, uint64_t height) {
 }
 
 Status TreeCache::flush(const lmdb::Txn& txn, uint64_t height) {
-  // Key order (depth-first): neighbouring nodes share LMDB pages, and LMDB appends in order
-  // cheaply. Only nodes born after the last flush differ from what LMDB holds.
+  // Key order (depth-first): neighbouring nodes share LMDB pages.
   const MemNode* root = tree_.root();
-  PHALANX_RETURN_IF_ERROR(mem_tree_for_each_newer(
-      root, flushed_born_, [&](const TreeNodeKey& key, const MemNode& node) {
-        return lmdb::put(txn, databases_.tree, key.span(), encode_node(node.to_tree_node()));
-      }));
+  auto stored = lmdb::entries(txn, databases_.tree);
+  if (!stored) return stored.status();
+  if (dirty_nodes_ + batch_changes_.created >= *stored) {
+    // About every node changed since the last flush (random accounts over many commits): the
+    // whole tree rewritten with MDB_APPEND (no search, full pages) costs less than a put per
+    // changed node.
+    ++whole_rewrites_;
+    PHALANX_RETURN_IF_ERROR(lmdb::clear(txn, databases_.tree));
+    PHALANX_RETURN_IF_ERROR(
+        mem_tree_for_each(root, [&](const TreeNodeKey& key, const MemNode& node) {
+          return lmdb::append(txn, databases_.tree, key.span(), encode_node(node.to_tree_node()));
+        }));
+  } else {
+    // Only nodes born after the last flush differ from what LMDB holds.
+    PHALANX_RETURN_IF_ERROR(mem_tree_for_each_newer(
+        root, flushed_born_, [&](const TreeNodeKey& key, const MemNode& node) {
+          return lmdb::put(txn, databases_.tree, key.span(), encode_node(node.to_tree_node()));
+        }));
+    PHALANX_RETURN_IF_ERROR(erase_gone(txn, root));
+  }
+  PHALANX_RETURN_IF_ERROR(lmdb::clear(txn, databases_.pending));
+  return lmdb::put(txn, databases_.meta, as_span(kTreeHeight), records::encode_u64(height));
+}
+
+Status TreeCache::erase_gone(const lmdb::Txn& txn, const MemNode* root) {
   for (const std::vector<TreeNodeKey>* erased : {&erased_, &batch_changes_.erased}) {
     for (const TreeNodeKey& key : *erased) {
       if (mem_tree_find(root, key.span()) != nullptr) continue;  // written again since
@@ -116,8 +136,7 @@ Status TreeCache::flush(const lmdb::Txn& txn, uint64_t height) {
       if (!gone) return gone.status();
     }
   }
-  PHALANX_RETURN_IF_ERROR(lmdb::clear(txn, databases_.pending));
-  return lmdb::put(txn, databases_.meta, as_span(kTreeHeight), records::encode_u64(height));
+  return Status::ok();
 }
 
 void TreeCache::committed(uint64_t height) {

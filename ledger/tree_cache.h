@@ -98,11 +98,15 @@ class TreeCache {
   uint64_t commits_since_flush() const { return commits_since_flush_; }
   // Node versions written since the last flush (0 right after one).
   uint64_t dirty_nodes() const { return dirty_nodes_; }
+  // Flushes that rewrote the whole tree (the others wrote the changed nodes).
+  uint64_t whole_rewrites() const { return whole_rewrites_; }
 
  private:
   // LMDB's tree with the pending updates above its height replayed (in its batch).
   Result<MemTree> stored_tree(const lmdb::Txn& txn, uint64_t height, MemTreeChanges* changes) const;
   Status flush(const lmdb::Txn& txn, uint64_t height);
+  // Erases from LMDB the nodes erased since the last flush that `root` does not have.
+  Status erase_gone(const lmdb::Txn& txn, const MemNode* root);
   Status write_pending(const lmdb::Txn& txn, uint64_t height);
   Result<std::vector<TreeUpdate>> read_pending(const lmdb::Txn& txn, uint64_t above) const;
   bool flush_due(uint64_t pending_bytes) const;
@@ -116,6 +120,7 @@ class TreeCache {
   uint64_t flushed_born_ = 0;        // LMDB holds every node born up to this
   std::vector<TreeNodeKey> erased_;  // nodes erased since the last flush
   uint64_t dirty_nodes_ = 0;
+  uint64_t whole_rewrites_ = 0;
   uint64_t pending_bytes_ = 0;  // pending records stored since the last flush
   uint64_t commits_since_flush_ = 0;
   // The commit in progress (not yet committed).

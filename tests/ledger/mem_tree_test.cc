@@ -455,7 +455,7 @@ TEST(MemTreeInLmdb, DeletesAndCollapsesReachLmdbExactlyAndRecover) {
     {  // genesis: written and flushed at height 0, as the store does
       auto txn = lmdb::Txn::begin(*env, false);
       ASSERT_TRUE(txn.is_ok());
-      const auto updates = random_batch(rng, &known, 400);
+      const auto updates = random_batch(rng, &known, 3000);
       auto genesis = cache.write_genesis(*txn, updates);
       ASSERT_TRUE(genesis.is_ok());
       ASSERT_EQ(*genesis, *reference.apply(updates));
@@ -466,7 +466,9 @@ TEST(MemTreeInLmdb, DeletesAndCollapsesReachLmdbExactlyAndRecover) {
       auto txn = lmdb::Txn::begin(*env, false);
       ASSERT_TRUE(txn.is_ok());
       for (int block = 0; block < 2; ++block) {  // two blocks a commit
-        const auto updates = random_batch(rng, &known, 1 + rng.below(60));
+        // Mostly small blocks (a flush writes the changed nodes), every 7th commit a large
+        // one (a flush rewrites the whole tree).
+        const auto updates = random_batch(rng, &known, height % 7 == 0 ? 2500 : 1 + rng.below(60));
         auto applied = cache.apply(updates);
         ASSERT_TRUE(applied.is_ok()) << applied.status().to_string();
         root = *applied;
@@ -485,6 +487,8 @@ TEST(MemTreeInLmdb, DeletesAndCollapsesReachLmdbExactlyAndRecover) {
     // The audit notices a tree that does not match.
     auto read = lmdb::Txn::begin(*env, true);
     EXPECT_FALSE(cache.audit(*read, 20, rng.hash()).is_ok());
+    EXPECT_GE(cache.whole_rewrites(), 2u);  // genesis, and after the large blocks
+    EXPECT_LT(cache.whole_rewrites(), 7u);  // the other flushes wrote the changed nodes
   }
   TreeCache reopened(databases, TreeCacheOptions{flush_commits, uint64_t{1} << 30});
   auto txn = lmdb::Txn::begin(*env, false);
