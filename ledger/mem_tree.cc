@@ -379,6 +379,18 @@ TreeNode MemNode::to_tree_node() const {
   return node;
 }
 
+void MemNode::encode(Bytes* out) const {
+  NodeRecordWriter writer(out);
+  for (const MemSlot& slot : slots()) {
+    if (slot.is_leaf) {
+      writer.leaf(slot.nibble, slot.leaf);
+    } else {
+      writer.child(slot.nibble, slot.hash);
+    }
+  }
+  writer.finish();
+}
+
 const MemSlot* MemNode::find(uint32_t nibble) const {
   for (const MemSlot& slot : slots()) {
     if (slot.nibble == nibble) return &slot;
@@ -679,7 +691,7 @@ Result<MemTree> MemTreeLoader::finish(uint64_t height) {
 Result<std::optional<ByteSpan>> MemNodeReader::view(ByteSpan key) const {
   const MemNode* node = mem_tree_find(root_, key);
   if (node == nullptr) return std::optional<ByteSpan>();
-  record_ = encode_node(node->to_tree_node());
+  node->encode(&record_);
   return std::optional<ByteSpan>(record_);
 }
 

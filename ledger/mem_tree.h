@@ -60,6 +60,7 @@ class MemNode {
   const MemInnerHashes* inner() const { return inner_data(); }  // nullptr: sparse
   const MemSlot* find(uint32_t nibble) const;
   TreeNode to_tree_node() const;
+  void encode(Bytes* out) const;  // its node_record (tree_node.h), as encode_node would
 
   // Internal to mem_tree.cc.
   static MemNode* make(uint64_t born, std::span<const MemSlot> slots);

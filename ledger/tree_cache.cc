@@ -105,6 +105,7 @@ Status TreeCache::flush(const lmdb::Txn& txn, uint64_t height) {
   const MemNode* root = tree_.root();
   auto stored = lmdb::entries(txn, databases_.tree);
   if (!stored) return stored.status();
+  Bytes record;  // one buffer for every node's record
   if (dirty_nodes_ + batch_changes_.created >= *stored) {
     // About every node changed since the last flush (random accounts over many commits): the
     // whole tree rewritten with MDB_APPEND (no search, full pages) costs less than a put per
@@ -113,13 +114,15 @@ Status TreeCache::flush(const lmdb::Txn& txn, uint64_t height) {
     PHALANX_RETURN_IF_ERROR(lmdb::clear(txn, databases_.tree));
     PHALANX_RETURN_IF_ERROR(
         mem_tree_for_each(root, [&](const TreeNodeKey& key, const MemNode& node) {
-          return lmdb::append(txn, databases_.tree, key.span(), encode_node(node.to_tree_node()));
+          node.encode(&record);
+          return lmdb::append(txn, databases_.tree, key.span(), record);
         }));
   } else {
     // Only nodes born after the last flush differ from what LMDB holds.
     PHALANX_RETURN_IF_ERROR(mem_tree_for_each_newer(
         root, flushed_born_, [&](const TreeNodeKey& key, const MemNode& node) {
-          return lmdb::put(txn, databases_.tree, key.span(), encode_node(node.to_tree_node()));
+          node.encode(&record);
+          return lmdb::put(txn, databases_.tree, key.span(), record);
         }));
     PHALANX_RETURN_IF_ERROR(erase_gone(txn, root));
   }

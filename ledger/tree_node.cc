@@ -70,27 +70,45 @@ Hash slots_hash(const TreeNode& node, uint32_t first, uint32_t width) {
 }
 
 Bytes encode_node(const TreeNode& node) {
-  uint16_t present = 0;
-  uint16_t leaves = 0;
-  for (uint32_t i = 0; i < kTreeRadix; ++i) {
-    if (!node.slots[i].empty()) present |= static_cast<uint16_t>(1u << i);
-    if (node.slots[i].kind == TreeSlot::Kind::kLeaf) leaves |= static_cast<uint16_t>(1u << i);
-  }
   Bytes out;
   out.reserve(kTreeNodeBytesMax);
-  out.push_back(static_cast<uint8_t>(present >> 8));
-  out.push_back(static_cast<uint8_t>(present));
-  out.push_back(static_cast<uint8_t>(leaves >> 8));
-  out.push_back(static_cast<uint8_t>(leaves));
-  for (const TreeSlot& slot : node.slots) {
+  NodeRecordWriter writer(&out);
+  for (uint32_t i = 0; i < kTreeRadix; ++i) {
+    const TreeSlot& slot = node.slots[i];
     if (slot.kind == TreeSlot::Kind::kLeaf) {
-      out.insert(out.end(), slot.leaf.key.begin(), slot.leaf.key.end());
-      out.insert(out.end(), slot.leaf.value_hash.begin(), slot.leaf.value_hash.end());
+      writer.leaf(i, slot.leaf);
     } else if (slot.kind == TreeSlot::Kind::kInternal) {
-      out.insert(out.end(), slot.hash.begin(), slot.hash.end());
+      writer.child(i, slot.hash);
     }
   }
+  writer.finish();
   return out;
+}
+
+NodeRecordWriter::NodeRecordWriter(Bytes* out) : out_(out) { out_->assign(4, 0); }
+
+void NodeRecordWriter::occupy(uint32_t nibble) {
+  PHALANX_ASSERT(nibble < kTreeRadix && (present_ >> nibble) == 0);  // ascending, each once
+  present_ |= static_cast<uint16_t>(1u << nibble);
+}
+
+void NodeRecordWriter::leaf(uint32_t nibble, const TreeLeaf& leaf) {
+  occupy(nibble);
+  leaves_ |= static_cast<uint16_t>(1u << nibble);
+  out_->insert(out_->end(), leaf.key.begin(), leaf.key.end());
+  out_->insert(out_->end(), leaf.value_hash.begin(), leaf.value_hash.end());
+}
+
+void NodeRecordWriter::child(uint32_t nibble, const Hash& hash) {
+  occupy(nibble);
+  out_->insert(out_->end(), hash.begin(), hash.end());
+}
+
+void NodeRecordWriter::finish() {
+  (*out_)[0] = static_cast<uint8_t>(present_ >> 8);
+  (*out_)[1] = static_cast<uint8_t>(present_);
+  (*out_)[2] = static_cast<uint8_t>(leaves_ >> 8);
+  (*out_)[3] = static_cast<uint8_t>(leaves_);
 }
 
 Status decode_node(ByteSpan bytes, TreeNode* node) {

@@ -75,6 +75,21 @@ Hash slots_hash(const TreeNode& node, uint32_t first, uint32_t width);
 inline Hash node_hash(const TreeNode& node) { return slots_hash(node, 0, kTreeRadix); }
 
 Bytes encode_node(const TreeNode& node);
+
+// Writes one node_record into `out` from its occupied slots, given in ascending nibble order
+// (encode_node writes through it too: one encoder of the grammar).
+class NodeRecordWriter {
+ public:
+  explicit NodeRecordWriter(Bytes* out);
+  void leaf(uint32_t nibble, const TreeLeaf& leaf);
+  void child(uint32_t nibble, const Hash& hash);
+  void finish();  // writes the masks; call once, after the slots
+
+ private:
+  void occupy(uint32_t nibble);
+  Bytes* out_;
+  uint16_t present_ = 0, leaves_ = 0;
+};
 // Strict: masks consistent, exact length.
 Status decode_node(ByteSpan bytes, TreeNode* node);
 
