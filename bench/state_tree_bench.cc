@@ -250,6 +250,20 @@ TreeUnderTest populate(const std::string& dir, uint64_t accounts, bool write_map
   return tree;
 }
 
+// LMDB's free list (pages freed by earlier transactions, kept for reuse): a flush frees a
+// copy of every page it rewrites, and a commit that takes pages from a large free-list record
+// writes the rest of it back.
+void print_free_list(const lmdb::Env& env) {
+  auto txn = lmdb::Txn::begin(env, true);
+  if (!txn) die("begin", txn.status());
+  MDB_stat stat{};
+  const int rc = mdb_stat(txn->get(), 0 /* FREE_DBI */, &stat);
+  if (rc != 0) die("mdb_stat", lmdb::error("mdb_stat", rc));
+  std::printf("    LMDB free list: %zu records in %zu leaf and %zu overflow pages\n",
+              static_cast<size_t>(stat.ms_entries), static_cast<size_t>(stat.ms_leaf_pages),
+              static_cast<size_t>(stat.ms_overflow_pages));
+}
+
 // The write-back cache reads the populated tree into memory, as the store does when it opens.
 void load_tree(const TreeUnderTest& tree, TreeCache* cache) {
   auto txn = lmdb::Txn::begin(tree.env, false);
@@ -475,6 +489,7 @@ int run(int argc, char** argv) {
       std::printf("  measuring %s...\n", kModes[m]);
       std::fflush(stdout);
       results[s][m] = measure(tree, options, m % 2 == 0, m < 2 ? &cache : nullptr, rng);
+      print_free_list(tree.env);
     }
     std::printf("  per batch: %.0f KiB handed to the kernel write-back (nosync)",
                 results[s][1].kib_written);
