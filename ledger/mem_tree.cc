@@ -417,18 +417,26 @@ class MemTreeNodes {
     // Newest born first: the nodes no held version reaches are a prefix.
     std::sort(nodes.begin(), nodes.end(),
               [](const MemReplaced& a, const MemReplaced& b) { return a.born > b.born; });
-    std::lock_guard<std::mutex> lock(mutex_);
-    held_.insert(number);
-    if (!nodes.empty()) replaced_.emplace(number, std::move(nodes));
-    collect(number - 1, number);
+    Unreached gone;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      held_.insert(number);
+      if (!nodes.empty()) replaced_.emplace(number, std::move(nodes));
+      gone = collect(number - 1, number);
+    }
+    gone.free();
   }
 
   // Any thread: the last holder of version `number` let go.
   void released(uint64_t number) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    held_.erase(number);
-    const auto next = held_.upper_bound(number);
-    collect(number, next == held_.end() ? UINT64_MAX : *next);
+    Unreached gone;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      held_.erase(number);
+      const auto next = held_.upper_bound(number);
+      gone = collect(number, next == held_.end() ? UINT64_MAX : *next);
+    }
+    gone.free();  // outside the lock: the writer's publish need not wait for it
   }
 
   size_t replaced_kept() {
@@ -441,16 +449,32 @@ class MemTreeNodes {
   // Writer: the MemTree is gone; its live tree stays while any version is held (a version may
   // share any of its nodes), then goes with the last one.
   void orphan(const MemNode* root) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    orphan_root_ = root;
-    collect();
+    Unreached gone;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      orphan_root_ = root;
+      gone = collect();
+    }
+    gone.free();
   }
 
  private:
-  // Frees what no held version reaches among the nodes replaced by versions in (after, upto]:
-  // releasing version x changes that only for versions up to the next one held above x, so a
-  // reader holding an old version for many commits does not make each commit scan them all.
-  void collect(uint64_t after = 0, uint64_t upto = UINT64_MAX) {
+  // Nodes no held version reaches any more, taken out to be freed.
+  struct Unreached {
+    std::vector<MemReplaced> nodes;
+    const MemNode* tree = nullptr;  // the orphaned live tree
+    void free() {
+      for (const MemReplaced& node : nodes) MemNode::free(node);
+      MemNode::free_subtree(tree);
+    }
+  };
+
+  // Takes out what no held version reaches among the nodes replaced by versions in
+  // (after, upto]: releasing version x changes that only for versions up to the next one held
+  // above x, so a reader holding an old version for many commits does not make each commit
+  // scan them all. REQUIRES: mutex_ held.
+  Unreached collect(uint64_t after = 0, uint64_t upto = UINT64_MAX) {
+    Unreached gone;
     for (auto it = replaced_.upper_bound(after); it != replaced_.end() && it->first <= upto;) {
       const auto& [replaced_by, nodes] = *it;
       // The newest held version older than the replacing one reaches the nodes born up to it.
@@ -460,15 +484,13 @@ class MemTreeNodes {
       auto& list = it->second;
       size_t freed = 0;
       while (freed < list.size() && (none || list[freed].born > reached)) {
-        MemNode::free(list[freed++]);
+        gone.nodes.push_back(list[freed++]);
       }
       list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(freed));
       it = list.empty() ? replaced_.erase(it) : std::next(it);
     }
-    if (orphan_root_ != nullptr && held_.empty()) {
-      MemNode::free_subtree(orphan_root_);
-      orphan_root_ = nullptr;
-    }
+    if (orphan_root_ != nullptr && held_.empty()) gone.tree = std::exchange(orphan_root_, nullptr);
+    return gone;
   }
 
   std::mutex mutex_;
