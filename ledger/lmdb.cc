@@ -132,8 +132,20 @@ Status put_new(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value) {
   return put_with(txn, dbi, key, value, MDB_NOOVERWRITE);
 }
 
-Status append(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value) {
-  return put_with(txn, dbi, key, value, MDB_APPEND);
+Appender::~Appender() {
+  if (cursor_ != nullptr) mdb_cursor_close(cursor_);
+}
+
+Status Appender::append(ByteSpan key, ByteSpan value) {
+  if (cursor_ == nullptr) {
+    const int rc = mdb_cursor_open(txn_.get(), dbi_, &cursor_);
+    if (rc != 0) return error("mdb_cursor_open", rc);
+  }
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  const int rc = mdb_cursor_put(cursor_, &k, &v, MDB_APPEND);
+  if (rc != 0) return error("mdb_cursor_put", rc);
+  return Status::ok();
 }
 
 Result<uint64_t> entries(const Txn& txn, MDB_dbi dbi) {

@@ -76,9 +76,21 @@ Result<std::optional<ByteSpan>> get(const Txn& txn, MDB_dbi dbi, ByteSpan key);
 Status put(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value);
 // Fails (MDB_KEYEXIST) when `key` already holds a value: for write-once records.
 Status put_new(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value);
-// Puts `key` after the last key of the database (MDB_APPEND: no search, pages left full);
-// fails (MDB_KEYEXIST) when it does not sort after it.
-Status append(const Txn& txn, MDB_dbi dbi, ByteSpan key, ByteSpan value);
+// Puts records after the last key of a database through one cursor (MDB_APPEND: no search,
+// pages left full); a key that does not sort after the last one fails (MDB_KEYEXIST).
+class Appender {
+ public:
+  Appender(const Txn& txn, MDB_dbi dbi) : txn_(txn), dbi_(dbi) {}
+  ~Appender();
+  Appender(const Appender&) = delete;
+  Appender& operator=(const Appender&) = delete;
+  Status append(ByteSpan key, ByteSpan value);
+
+ private:
+  const Txn& txn_;
+  MDB_dbi dbi_;
+  MDB_cursor* cursor_ = nullptr;  // opened by the first append
+};
 // The number of records in the database.
 Result<uint64_t> entries(const Txn& txn, MDB_dbi dbi);
 // Erasing an absent key is an error.

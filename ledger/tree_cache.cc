@@ -112,10 +112,11 @@ Status TreeCache::flush(const lmdb::Txn& txn, uint64_t height) {
     // changed node.
     ++whole_rewrites_;
     PHALANX_RETURN_IF_ERROR(lmdb::clear(txn, databases_.tree));
+    lmdb::Appender appender(txn, databases_.tree);
     PHALANX_RETURN_IF_ERROR(
         mem_tree_for_each(root, [&](const TreeNodeKey& key, const MemNode& node) {
           node.encode(&record);
-          return lmdb::append(txn, databases_.tree, key.span(), record);
+          return appender.append(key.span(), record);
         }));
   } else {
     // Only nodes born after the last flush differ from what LMDB holds.
