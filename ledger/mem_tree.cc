@@ -1,27 +1,19 @@
 #include "ledger/mem_tree.h"
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
-#include <map>
-#include <mutex>
-#include <new>
-#include <set>
 #include <string>
 #include <utility>
 
+#include "ledger/mem_tree_internal.h"
+
 namespace phalanx::ledger {
 
+using mem_tree_internal::hash_node;
+using mem_tree_internal::leaf_slot;
+using mem_tree_internal::node_bytes;
+
 namespace {
-
-// The header, then the slots (MemSlot's alignment), then a dense node's inner hashes.
-constexpr size_t kSlotsOffset =
-    (sizeof(MemNode) + alignof(MemSlot) - 1) / alignof(MemSlot) * alignof(MemSlot);
-
-constexpr size_t node_bytes(size_t slots) {
-  return kSlotsOffset + slots * sizeof(MemSlot) +
-         (slots >= kMemInnerHashesSlotsMin ? sizeof(MemInnerHashes) : 0);
-}
 
 // The binary grammar of state_tree.h over the occupied slots whose nibbles lie in
 // [first, first + width): the same value as slots_hash on the decoded node.
@@ -81,8 +73,10 @@ MemInnerHashes inner_hashes(std::span<const MemSlot> slots, uint16_t changed,
   return out;
 }
 
-// Sets node->hash (and a dense node's inner hashes) from its slots; `old` is the node it
-// replaces, whose inner hashes are valid outside `changed`.
+}  // namespace
+
+namespace mem_tree_internal {
+
 void hash_node(MemNode* node, uint16_t changed, const MemNode* old) {
   MemInnerHashes* inner = node->inner_data();
   if (inner == nullptr) {
@@ -102,6 +96,10 @@ MemSlot leaf_slot(uint8_t nibble, const TreeLeaf& leaf) {
   slot.hash = tree_leaf_hash(leaf);
   return slot;
 }
+
+}  // namespace mem_tree_internal
+
+namespace {
 
 // What a slot holds after an update: nothing, a leaf, or a node.
 struct SlotValue {
@@ -253,122 +251,7 @@ void free_born(const MemNode* node, uint64_t born) {
   MemNode::free(node);
 }
 
-Status corrupt(ByteSpan key, const std::string& what) {
-  return Status::error("state tree node " + hex_encode(key) + ": " + what + " (corrupt store)");
-}
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kPoolNodes = false;  // ASan must see every free to catch a use after it
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kPoolNodes = false;
-#else
-constexpr bool kPoolNodes = true;
-#endif
-#else
-constexpr bool kPoolNodes = true;
-#endif
-
-// Freed nodes kept for reuse, one free list per slot count. A commit allocates and frees
-// about one node per level of each path, and glibc serves these sizes (up to 2.3 KiB) from
-// its slow bins: malloc and free were a fifth of a 1M-account tree's update. Nodes are
-// freed on any thread (by whoever releases a version), hence a lock per list. At most
-// kCachedBytesMax stay cached; the rest go back to the heap.
-class NodePool {
- public:
-  static NodePool& get() {
-    static NodePool* pool = new NodePool();  // never destroyed: versions may outlive main
-    return *pool;
-  }
-
-  void* allocate(size_t slots) {
-    if (kPoolNodes) {
-      FreeList& list = lists_[slots];
-      std::lock_guard<std::mutex> lock(list.mutex);
-      if (!list.nodes.empty()) {
-        void* node = list.nodes.back();
-        list.nodes.pop_back();
-        cached_bytes_.fetch_sub(node_bytes(slots), std::memory_order_relaxed);
-        return node;
-      }
-    }
-    return ::operator new(node_bytes(slots));
-  }
-
-  void release(void* memory, size_t slots) {
-    const size_t bytes = node_bytes(slots);
-    if (!kPoolNodes ||
-        cached_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes > kCachedBytesMax) {
-      if (kPoolNodes) cached_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-      ::operator delete(memory);
-      return;
-    }
-    FreeList& list = lists_[slots];
-    std::lock_guard<std::mutex> lock(list.mutex);
-    list.nodes.push_back(memory);  // (the free node itself is not touched: it is cold)
-  }
-
- private:
-  static constexpr size_t kCachedBytesMax = size_t{64} << 20;
-  struct FreeList {
-    std::mutex mutex;
-    std::vector<void*> nodes;
-  };
-  std::array<FreeList, kTreeRadix + 1> lists_;
-  std::atomic<size_t> cached_bytes_{0};
-};
-
 }  // namespace
-
-MemNode* MemNode::make(uint64_t born, std::span<const MemSlot> slots) {
-  PHALANX_ASSERT(slots.size() <= kTreeRadix);
-  const bool dense = slots.size() >= kMemInnerHashesSlotsMin;
-  static_assert(alignof(MemNode) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__ &&
-                alignof(MemSlot) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
-  static_assert(std::is_trivially_destructible_v<MemInnerHashes>);
-  void* memory = NodePool::get().allocate(slots.size());
-  MemNode* node = new (memory) MemNode();
-  node->born = born;
-  node->count_ = static_cast<uint8_t>(slots.size());
-  node->dense_ = dense;
-  std::uninitialized_copy(slots.begin(), slots.end(),
-                          reinterpret_cast<MemSlot*>(node->raw(kSlotsOffset)));
-  if (dense) new (node->raw(kSlotsOffset + slots.size() * sizeof(MemSlot))) MemInnerHashes;
-  return node;
-}
-
-// Every part is trivially destructible: the memory is all there is to free.
-void MemNode::free(const MemNode* node) {
-  NodePool::get().release(const_cast<MemNode*>(node), node->count_);
-}
-
-void MemNode::free(const MemReplaced& replaced) {
-  NodePool::get().release(const_cast<MemNode*>(replaced.node), replaced.slots);
-}
-
-void MemNode::free_subtree(const MemNode* node) {
-  if (node == nullptr) return;
-  for (const MemSlot& slot : node->slots()) {
-    if (!slot.is_leaf) free_subtree(slot.child);
-  }
-  free(node);
-}
-
-// Where the slots and inner hashes live (no objects implied: make() constructs them there).
-unsigned char* MemNode::raw(size_t offset) const {
-  return reinterpret_cast<unsigned char*>(const_cast<MemNode*>(this)) + offset;
-}
-
-MemSlot* MemNode::slot_data() const {
-  if (count_ == 0) return nullptr;
-  return std::launder(reinterpret_cast<MemSlot*>(raw(kSlotsOffset)));
-}
-
-MemInnerHashes* MemNode::inner_data() const {
-  if (!dense_) return nullptr;
-  return std::launder(
-      reinterpret_cast<MemInnerHashes*>(raw(kSlotsOffset + count_ * sizeof(MemSlot))));
-}
 
 TreeNode MemNode::to_tree_node() const {
   TreeNode node;
@@ -397,113 +280,6 @@ const MemSlot* MemNode::find(uint32_t nibble) const {
   }
   return nullptr;
 }
-
-// Owns the nodes of a MemTree and of its versions: the live tree (the newest version's and
-// the batch's, through MemTree) and the nodes later versions replaced, kept while a held
-// version reaches them. A node replaced by version r and born b is reached by versions
-// b..r-1: it is freed once no held version lies in that range.
-class MemTreeNodes {
- public:
-  ~MemTreeNodes() {
-    PHALANX_ASSERT(held_.empty());
-    for (auto& [replaced_by, nodes] : replaced_) {
-      for (const MemReplaced& node : nodes) MemNode::free(node);
-    }
-    if (orphan_root_ != nullptr) MemNode::free_subtree(orphan_root_);
-  }
-
-  // Writer: version `number` is published (held by its MemTree) and replaced `nodes`.
-  void published(uint64_t number, std::vector<MemReplaced> nodes) {
-    // Newest born first: the nodes no held version reaches are a prefix.
-    std::sort(nodes.begin(), nodes.end(),
-              [](const MemReplaced& a, const MemReplaced& b) { return a.born > b.born; });
-    Unreached gone;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      held_.insert(number);
-      if (!nodes.empty()) replaced_.emplace(number, std::move(nodes));
-      gone = collect(number - 1, number);
-    }
-    gone.free();
-  }
-
-  // Any thread: the last holder of version `number` let go.
-  void released(uint64_t number) {
-    Unreached gone;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      held_.erase(number);
-      const auto next = held_.upper_bound(number);
-      gone = collect(number, next == held_.end() ? UINT64_MAX : *next);
-    }
-    gone.free();  // outside the lock: the writer's publish need not wait for it
-  }
-
-  size_t replaced_kept() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    size_t count = 0;
-    for (const auto& [replaced_by, nodes] : replaced_) count += nodes.size();
-    return count;
-  }
-
-  // Writer: the MemTree is gone; its live tree stays while any version is held (a version may
-  // share any of its nodes), then goes with the last one.
-  void orphan(const MemNode* root) {
-    Unreached gone;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      orphan_root_ = root;
-      gone = collect();
-    }
-    gone.free();
-  }
-
- private:
-  // Nodes no held version reaches any more, taken out to be freed.
-  struct Unreached {
-    std::vector<MemReplaced> nodes;
-    const MemNode* tree = nullptr;  // the orphaned live tree
-    void free() {
-      for (const MemReplaced& node : nodes) MemNode::free(node);
-      MemNode::free_subtree(tree);
-    }
-  };
-
-  // Takes out what no held version reaches among the nodes replaced by versions in
-  // (after, upto]: releasing version x changes that only for versions up to the next one held
-  // above x, so a reader holding an old version for many commits does not make each commit
-  // scan them all. REQUIRES: mutex_ held.
-  Unreached collect(uint64_t after = 0, uint64_t upto = UINT64_MAX) {
-    Unreached gone;
-    for (auto it = replaced_.upper_bound(after); it != replaced_.end() && it->first <= upto;) {
-      const auto& [replaced_by, nodes] = *it;
-      // The newest held version older than the replacing one reaches the nodes born up to it.
-      const auto newer = held_.lower_bound(replaced_by);
-      const bool none = newer == held_.begin();
-      const uint64_t reached = none ? 0 : *std::prev(newer);
-      auto& list = it->second;
-      size_t freed = 0;
-      while (freed < list.size() && (none || list[freed].born > reached)) {
-        gone.nodes.push_back(list[freed++]);
-      }
-      list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(freed));
-      it = list.empty() ? replaced_.erase(it) : std::next(it);
-    }
-    if (orphan_root_ != nullptr && held_.empty()) gone.tree = std::exchange(orphan_root_, nullptr);
-    return gone;
-  }
-
-  std::mutex mutex_;
-  std::set<uint64_t> held_;                                // versions someone holds
-  std::map<uint64_t, std::vector<MemReplaced>> replaced_;  // by replacing version
-  const MemNode* orphan_root_ = nullptr;
-};
-
-MemTreeVersion::MemTreeVersion(const MemNode* root, uint64_t height, uint64_t number,
-                               std::shared_ptr<MemTreeNodes> nodes)
-    : root_(root), height_(height), number_(number), nodes_(std::move(nodes)) {}
-
-MemTreeVersion::~MemTreeVersion() { nodes_->released(number_); }
 
 MemTree::MemTree() : MemTree(MemSubtree(), 0) {}
 
@@ -602,114 +378,6 @@ Status mem_tree_for_each(
   key.size = 1;
   return for_each_newer(*root, &key, 0, true, visit);
 }
-
-// One stored node whose subtree is still being read.
-struct MemTreeLoader::Frame {
-  TreeNodeKey key;
-  TreeNode record;
-  std::array<MemSubtree, kTreeRadix> children;
-  uint32_t next = 0;  // the children come in nibble order: the next one is at least this
-};
-
-MemTreeLoader::MemTreeLoader() = default;
-MemTreeLoader::~MemTreeLoader() = default;
-
-Status MemTreeLoader::add(ByteSpan key, ByteSpan record) {
-  // A node sits at nibble depth <= 63 (two distinct keys differ within 64 nibbles).
-  if (key.empty() || key.size() > kTreeNibbles || key[0] != 0x00) {
-    return corrupt(key, "bad key");
-  }
-  for (size_t i = 1; i < key.size(); ++i) {
-    if (key[i] >= kTreeRadix) return corrupt(key, "bad key");
-  }
-  const size_t depth = key.size() - 1;
-  if (depth == 0 && seen_root_) return corrupt(key, "a second root");
-  if (depth > 0 && !seen_root_) return corrupt(key, "stored without a root");
-  seen_root_ = true;
-  while (stack_.size() > depth) PHALANX_RETURN_IF_ERROR(complete_top());
-  if (depth > 0) {
-    if (stack_.size() != depth ||
-        !std::equal(key.begin(), key.end() - 1, stack_.back().key.bytes.begin())) {
-      return corrupt(key, "its parent is not stored");
-    }
-    Frame& parent = stack_.back();
-    const uint32_t nibble = key.back();
-    if (nibble < parent.next || parent.record.slots[nibble].kind != TreeSlot::Kind::kInternal) {
-      return corrupt(key, "not a child its parent has");
-    }
-    parent.next = nibble + 1;
-  }
-  Frame frame;
-  std::copy(key.begin(), key.end(), frame.key.bytes.begin());
-  frame.key.size = key.size();
-  Status decoded = decode_node(record, &frame.record);
-  if (!decoded) return corrupt(key, decoded.message());
-  uint32_t last = 0;
-  const uint32_t count = occupied_slots(frame.record, 0, kTreeRadix, &last);
-  if (depth > 0 &&
-      (count == 0 || (count == 1 && frame.record.slots[last].kind == TreeSlot::Kind::kLeaf))) {
-    return corrupt(key, "not collapsed");
-  }
-  // A leaf sits on its own key's path: a lone leaf hashes the same in any slot of its binary
-  // subtree, so only its position tells a misplaced one apart.
-  for (uint32_t i = 0; i < kTreeRadix; ++i) {
-    const TreeSlot& slot = frame.record.slots[i];
-    if (slot.kind == TreeSlot::Kind::kInternal && depth + 1 >= kTreeNibbles) {
-      return corrupt(key, "a child below depth 63");
-    }
-    if (slot.kind != TreeSlot::Kind::kLeaf) continue;
-    for (size_t d = 0; d <= depth; ++d) {
-      const uint32_t expected = d < depth ? key[1 + d] : i;
-      if (key_nibble(slot.leaf.key, static_cast<uint32_t>(d)) != expected) {
-        return corrupt(key, "leaf in slot " + std::to_string(i) + " is off its key's path");
-      }
-    }
-  }
-  stack_.push_back(std::move(frame));
-  return Status::ok();
-}
-
-Status MemTreeLoader::complete_top() {
-  Frame& frame = stack_.back();
-  std::array<MemSlot, kTreeRadix> slots;
-  size_t count = 0;
-  for (uint32_t i = 0; i < kTreeRadix; ++i) {
-    const TreeSlot& slot = frame.record.slots[i];
-    if (slot.kind == TreeSlot::Kind::kLeaf) {
-      slots[count++] = leaf_slot(static_cast<uint8_t>(i), slot.leaf);
-    } else if (slot.kind == TreeSlot::Kind::kInternal) {
-      if (frame.children[i] == nullptr) {
-        return corrupt(frame.key.span(), "child " + std::to_string(i) + " is missing");
-      }
-      if (frame.children[i]->hash != slot.hash) {
-        return corrupt(frame.key.span(), "child " + std::to_string(i) + " has another hash");
-      }
-      MemSlot& child = slots[count++];
-      child.nibble = static_cast<uint8_t>(i);
-      child.is_leaf = false;
-      child.hash = slot.hash;
-      child.child = frame.children[i].get();
-    }
-  }
-  MemSubtree node(MemNode::make(0, std::span<const MemSlot>(slots.data(), count)));
-  for (MemSubtree& child : frame.children) static_cast<void>(child.release());  // now node's
-  hash_node(const_cast<MemNode*>(node.get()), 0xffff, nullptr);
-  const size_t depth = frame.key.size - 1;
-  const uint8_t nibble = frame.key.bytes[depth];
-  stack_.pop_back();
-  if (depth == 0) {
-    root_ = std::move(node);
-  } else {
-    stack_.back().children[nibble] = std::move(node);
-  }
-  return Status::ok();
-}
-
-Result<MemTree> MemTreeLoader::finish(uint64_t height) {
-  while (!stack_.empty()) PHALANX_RETURN_IF_ERROR(complete_top());
-  return MemTree(std::move(root_), height);
-}
-
 Result<std::optional<ByteSpan>> MemNodeReader::view(ByteSpan key) const {
   const MemNode* node = mem_tree_find(root_, key);
   if (node == nullptr) return std::optional<ByteSpan>();

@@ -1,0 +1,135 @@
+// MemNode's allocation and the lifetimes of versions' nodes (ledger/mem_tree.h).
+#include <atomic>
+#include <mutex>
+#include <new>
+#include <vector>
+
+#include "ledger/mem_tree.h"
+#include "ledger/mem_tree_internal.h"
+
+namespace phalanx::ledger {
+
+using mem_tree_internal::kSlotsOffset;
+using mem_tree_internal::node_bytes;
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kPoolNodes = false;  // ASan must see every free to catch a use after it
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kPoolNodes = false;
+#else
+constexpr bool kPoolNodes = true;
+#endif
+#else
+constexpr bool kPoolNodes = true;
+#endif
+
+// Freed nodes kept for reuse, one free list per slot count. A commit allocates and frees
+// about one node per level of each path, and glibc serves these sizes (up to 2.3 KiB) from
+// its slow bins: malloc and free were a fifth of a 1M-account tree's update. Nodes are
+// freed on any thread (by whoever releases a version), hence a lock per list. At most
+// kCachedBytesMax stay cached; the rest go back to the heap.
+class NodePool {
+ public:
+  static NodePool& get() {
+    static NodePool* pool = new NodePool();  // never destroyed: versions may outlive main
+    return *pool;
+  }
+
+  void* allocate(size_t slots) {
+    if (kPoolNodes) {
+      FreeList& list = lists_[slots];
+      std::lock_guard<std::mutex> lock(list.mutex);
+      if (!list.nodes.empty()) {
+        void* node = list.nodes.back();
+        list.nodes.pop_back();
+        cached_bytes_.fetch_sub(node_bytes(slots), std::memory_order_relaxed);
+        return node;
+      }
+    }
+    return ::operator new(node_bytes(slots));
+  }
+
+  void release(void* memory, size_t slots) {
+    const size_t bytes = node_bytes(slots);
+    if (!kPoolNodes ||
+        cached_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes > kCachedBytesMax) {
+      if (kPoolNodes) cached_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+      ::operator delete(memory);
+      return;
+    }
+    FreeList& list = lists_[slots];
+    std::lock_guard<std::mutex> lock(list.mutex);
+    list.nodes.push_back(memory);  // (the free node itself is not touched: it is cold)
+  }
+
+ private:
+  static constexpr size_t kCachedBytesMax = size_t{64} << 20;
+  struct FreeList {
+    std::mutex mutex;
+    std::vector<void*> nodes;
+  };
+  std::array<FreeList, kTreeRadix + 1> lists_;
+  std::atomic<size_t> cached_bytes_{0};
+};
+}  // namespace
+
+MemNode* MemNode::make(uint64_t born, std::span<const MemSlot> slots) {
+  PHALANX_ASSERT(slots.size() <= kTreeRadix);
+  const bool dense = slots.size() >= kMemInnerHashesSlotsMin;
+  static_assert(alignof(MemNode) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__ &&
+                alignof(MemSlot) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+  static_assert(std::is_trivially_destructible_v<MemInnerHashes>);
+  void* memory = NodePool::get().allocate(slots.size());
+  MemNode* node = new (memory) MemNode();
+  node->born = born;
+  node->count_ = static_cast<uint8_t>(slots.size());
+  node->dense_ = dense;
+  std::uninitialized_copy(slots.begin(), slots.end(),
+                          reinterpret_cast<MemSlot*>(node->raw(kSlotsOffset)));
+  if (dense) new (node->raw(kSlotsOffset + slots.size() * sizeof(MemSlot))) MemInnerHashes;
+  return node;
+}
+
+// Every part is trivially destructible: the memory is all there is to free.
+void MemNode::free(const MemNode* node) {
+  NodePool::get().release(const_cast<MemNode*>(node), node->count_);
+}
+
+void MemNode::free(const MemReplaced& replaced) {
+  NodePool::get().release(const_cast<MemNode*>(replaced.node), replaced.slots);
+}
+
+void MemNode::free_subtree(const MemNode* node) {
+  if (node == nullptr) return;
+  for (const MemSlot& slot : node->slots()) {
+    if (!slot.is_leaf) free_subtree(slot.child);
+  }
+  free(node);
+}
+
+// Where the slots and inner hashes live (no objects implied: make() constructs them there).
+unsigned char* MemNode::raw(size_t offset) const {
+  return reinterpret_cast<unsigned char*>(const_cast<MemNode*>(this)) + offset;
+}
+
+MemSlot* MemNode::slot_data() const {
+  if (count_ == 0) return nullptr;
+  return std::launder(reinterpret_cast<MemSlot*>(raw(kSlotsOffset)));
+}
+
+MemInnerHashes* MemNode::inner_data() const {
+  if (!dense_) return nullptr;
+  return std::launder(
+      reinterpret_cast<MemInnerHashes*>(raw(kSlotsOffset + count_ * sizeof(MemSlot))));
+}
+
+MemTreeVersion::MemTreeVersion(const MemNode* root, uint64_t height, uint64_t number,
+                               std::shared_ptr<MemTreeNodes> nodes)
+    : root_(root), height_(height), number_(number), nodes_(std::move(nodes)) {}
+
+MemTreeVersion::~MemTreeVersion() { nodes_->released(number_); }
+
+}  // namespace phalanx::ledger
