@@ -14,11 +14,7 @@
 #include "crypto/bytes.h"
 
 namespace phalanx {
-namespace {
-
 std::string errno_text() { return std::strerror(errno); }
-
-}  // namespace
 
 Status write_all_and_sync(int fd, const std::string& content) {
   size_t done = 0;

@@ -15,6 +15,9 @@ namespace phalanx {
 Result<std::string> read_small_file(const std::string& path, size_t max_bytes,
                                     const std::string& what);
 
+// strerror(errno): what the last failed system call said.
+std::string errno_text();
+
 // Writes all of `content` to fd, then fsyncs it.
 Status write_all_and_sync(int fd, const std::string& content);
 

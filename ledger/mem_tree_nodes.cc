@@ -4,6 +4,7 @@
 #include <new>
 #include <vector>
 
+#include "crypto/sanitizer.h"
 #include "ledger/mem_tree.h"
 #include "ledger/mem_tree_internal.h"
 
@@ -14,17 +15,8 @@ using mem_tree_internal::node_bytes;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kPoolNodes = false;  // ASan must see every free to catch a use after it
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kPoolNodes = false;
-#else
-constexpr bool kPoolNodes = true;
-#endif
-#else
-constexpr bool kPoolNodes = true;
-#endif
+// Not under ASan: it must see every free to catch a use after it.
+constexpr bool kPoolNodes = !kAddressSanitizer;
 
 // Freed nodes kept for reuse, one free list per slot count. A commit allocates and frees
 // about one node per level of each path, and glibc serves these sizes (up to 2.3 KiB) from

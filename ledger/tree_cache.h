@@ -107,7 +107,6 @@ class TreeCache {
   Status flush(const lmdb::Txn& txn, uint64_t height);
   // Erases from LMDB the nodes erased since the last flush that `root` does not have.
   Status erase_gone(const lmdb::Txn& txn, const MemNode* root);
-  Status write_pending(const lmdb::Txn& txn, uint64_t height);
   Result<std::vector<TreeUpdate>> read_pending(const lmdb::Txn& txn, uint64_t above) const;
   bool flush_due(uint64_t pending_bytes) const;
   void clear_batch();  // the commit's own state (not the tree's batch)

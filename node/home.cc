@@ -10,13 +10,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "crypto/file_io.h"
+
 namespace phalanx::node {
 
 namespace {
 
 constexpr size_t kKeyFileBytesMax = 128;
-
-std::string errno_text() { return std::strerror(errno); }
 
 bool exists(const std::string& path) {
   std::error_code ec;

@@ -182,10 +182,10 @@ void Mempool::recheck_sender(const Address& address, const ledger::Account& acco
       break;
     }
   }
-  // `sender` may be erased from here on.
+  // `sender` may be erased from here on. Its gaps are refreshed once, at the end.
   for (Arrival arrival : used) {
     dropped->push_back(DroppedTx{entries_.at(arrival).tx.hash, AdmissionError::kNonceUsed});
-    erase(arrival);
+    erase(arrival, GapUpdate::kByCaller);
   }
   if (first_uncovered) {
     erase_with_dependents(*first_uncovered, AdmissionError::kInsufficientBalance, dropped);

@@ -80,7 +80,6 @@ void Node::handle(NodeEvent& event, bool* stop) {
         } else if constexpr (std::is_same_v<E, BlockValidatedEvent>) {
           replica_->on_validated(e.height, e.digest, e.valid);
         } else if constexpr (std::is_same_v<E, LedgerBatchEvent>) {
-          round_snapshot_.reset();  // it may be older than the batch's
           const Status applied = on_ledger_batch(e.batch);
           if (!applied && loop_error_.is_ok()) loop_error_ = applied;
         } else if constexpr (std::is_same_v<E, QueryEvent>) {
@@ -201,6 +200,7 @@ Status Node::apply(std::vector<consensus::CommittedBlock>* committed) {
 // block-by-block re-checks would leave); then the replica learns each new state root, in
 // height order.
 Status Node::on_ledger_batch(LedgerBatch& batch) {
+  round_snapshot_.reset();  // admissions after the batch read the state it left
   if (!batch.status) return batch.status;
   PHALANX_ASSERT(batch.executed.size() == batch.blocks.size() &&
                  writing_.size() >= batch.blocks.size());

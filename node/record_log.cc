@@ -20,8 +20,6 @@ namespace {
 constexpr size_t kChecksumBytes = 8;
 constexpr size_t kZeroWriteBytes = size_t{1} << 20;
 
-std::string errno_text() { return std::strerror(errno); }
-
 std::array<uint8_t, kChecksumBytes> frame_checksum(uint32_t length, ByteSpan payload) {
   Writer prefix;
   prefix.u32(length);

@@ -16,7 +16,7 @@ enum ZapFrame : size_t {
   kVersion = 0,
   kRequestId = 1,
   kDomain = 2,
-  kAddress = 3,
+  kPeerAddress = 3,
   kRoutingId = 4,
   kMechanism = 5,
   kCredentials = 6,
@@ -52,7 +52,7 @@ ZapDecision ZapPolicy::decide(std::span<const Bytes> request) const {
   if (request.size() != kCurveFrameCount || text(request[kVersion]) != "1.0") {
     return reject("500", "malformed ZAP request", "");
   }
-  std::string address(text(request[kAddress]));
+  std::string address(text(request[kPeerAddress]));
   if (text(request[kDomain]) != kZapDomain) {
     return reject("400", "wrong ZAP domain", address);
   }

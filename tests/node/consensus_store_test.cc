@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "crypto/sanitizer.h"
 #include "ledger/lmdb.h"
 #include "tests/testutil/kill_child.h"
 #include "tests/testutil/legacy_consensus_env.h"
@@ -178,14 +179,6 @@ TEST(ConsensusStore, DamageInAMiddleFrameRefusesToOpen) {
   EXPECT_NE(store.message().find("corrupt"), std::string::npos) << store.message();
 }
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define PHALANX_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define PHALANX_TEST_SANITIZED 1
-#endif
-#endif
-
 // Opens `dir` in a child whose address space may grow by only 256 MiB: a store that
 // allocated what a length field claims would die of std::bad_alloc. Returns the child's
 // exit status (0: opened with the first two writes). Sanitizers reserve terabytes of
@@ -194,14 +187,14 @@ int open_with_little_memory(const std::string& dir) {
   const pid_t child = fork();
   if (child < 0) return -1;
   if (child == 0) {
-#ifndef PHALANX_TEST_SANITIZED
-    std::ifstream statm("/proc/self/statm");
-    uint64_t pages = 0;
-    statm >> pages;
-    const rlim_t limit = pages * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) + (256u << 20);
-    const rlimit address_space{limit, limit};
-    if (setrlimit(RLIMIT_AS, &address_space) != 0) _exit(2);
-#endif
+    if (!kAddressSanitizer && !kThreadSanitizer) {
+      std::ifstream statm("/proc/self/statm");
+      uint64_t pages = 0;
+      statm >> pages;
+      const rlim_t limit = pages * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) + (256u << 20);
+      const rlimit address_space{limit, limit};
+      if (setrlimit(RLIMIT_AS, &address_space) != 0) _exit(2);
+    }
     try {
       auto store = ConsensusStore::open(dir, small_options());
       if (!store) _exit(3);
