@@ -196,6 +196,26 @@ Status clear(const Txn& txn, MDB_dbi dbi) {
   return Status::ok();
 }
 
+Result<uint64_t> erase_through(const Txn& txn, MDB_dbi dbi, ByteSpan last) {
+  MDB_cursor* cursor = nullptr;
+  int rc = mdb_cursor_open(txn.get(), dbi, &cursor);
+  if (rc != 0) return error("mdb_cursor_open", rc);
+  MDB_val bound = to_val(last);
+  MDB_val k{0, nullptr};
+  MDB_val v{0, nullptr};
+  uint64_t erased = 0;
+  for (rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)) {
+    if (mdb_cmp(txn.get(), dbi, &k, &bound) > 0) break;
+    rc = mdb_cursor_del(cursor, 0);
+    if (rc != 0) break;
+    ++erased;
+  }
+  mdb_cursor_close(cursor);
+  if (rc != 0 && rc != MDB_NOTFOUND) return error("erase_through", rc);
+  return erased;
+}
+
 std::array<uint8_t, 8> u64_key(uint64_t value) {
   std::array<uint8_t, 8> out;
   for (int i = 7; i >= 0; --i) {

@@ -99,6 +99,9 @@ Status erase(const Txn& txn, MDB_dbi dbi, ByteSpan key);
 Result<bool> erase_if_present(const Txn& txn, MDB_dbi dbi, ByteSpan key);
 // Erases every record of the database (it stays open).
 Status clear(const Txn& txn, MDB_dbi dbi);
+// Erases the records whose keys sort at or before `last` (compared as LMDB does); returns how
+// many.
+Result<uint64_t> erase_through(const Txn& txn, MDB_dbi dbi, ByteSpan last);
 
 // Calls visit(key, value) for every record in key order; stops at the first error.
 Status for_each(const Txn& txn, MDB_dbi dbi,

@@ -105,6 +105,8 @@ class MemTreeVersion {
 
   const MemNode* root() const { return root_; }  // nullptr: the empty tree
   uint64_t height() const { return height_; }
+  // The `born` of the batch it published: its nodes are born up to this.
+  uint64_t number() const { return number_; }
 
  private:
   const MemNode* root_;

@@ -57,8 +57,10 @@ Result<Databases> open_databases(const lmdb::Txn& txn) {
 
 }  // namespace
 
-Store::Store(lmdb::Env env, const Genesis& genesis, const StoreOptions& options)
+Store::Store(lmdb::Env env, std::unique_ptr<TreeFlusher> tree_flusher, const Genesis& genesis,
+             const StoreOptions& options)
     : env_(std::move(env)),
+      tree_flusher_(std::move(tree_flusher)),
       genesis_(genesis),
       total_supply_(genesis.total_supply()),
       options_(options) {}
@@ -76,7 +78,12 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const Genesis
   auto env = lmdb::Env::open(dir, env_options);
   if (!env) return env.status();
   PHALANX_ASSERT_MSG((env->flags() & kUnsafeEnvFlags) == 0, "the store must commit durably");
-  std::unique_ptr<Store> store(new Store(std::move(env).value(), genesis, options));
+  lmdb::EnvOptions tree_options = env_options;
+  tree_options.readers_max = 16;  // the flusher's and audits'
+  auto tree_flusher = TreeFlusher::open(dir + "/tree", tree_options);
+  if (!tree_flusher) return Status::error("store " + dir + ": " + tree_flusher.message());
+  std::unique_ptr<Store> store(
+      new Store(std::move(env).value(), std::move(tree_flusher).value(), genesis, options));
   Status status = store->initialise_or_check();
   if (!status) return Status::error("store " + dir + ": " + status.message());
   return store;
@@ -89,8 +96,8 @@ Status Store::initialise_or_check() {
   if (!databases) return databases.status();
   databases_ = *databases;
   tree_ = std::make_unique<TreeCache>(
-      TreeDatabases{databases_.tree, databases_.tree_pending, databases_.meta},
-      options_.tree_cache);
+      std::move(tree_flusher_),
+      TreeDatabases{databases_.tree_pending, databases_.meta, databases_.tree}, options_.tree_cache);
   const Hash fingerprint = genesis_fingerprint(genesis_);
   auto stored = lmdb::get(*txn, databases_.meta, as_span(records::kGenesisFingerprint));
   if (!stored) return stored.status();
@@ -99,7 +106,8 @@ Status Store::initialise_or_check() {
   } else {
     auto format = records::meta_u64(*txn, databases_.meta, records::kFormat);
     if (!format) return format.status();
-    if (*format != records::kFormatVersion && *format != records::kFormatVersionTreeInPlace) {
+    if (*format != records::kFormatVersion && *format != records::kFormatVersionTreeInLedger &&
+        *format != records::kFormatVersionTreeInPlace) {
       return Status::error("unsupported store format " + std::to_string(*format));
     }
     auto stored_fingerprint = records::decode_hash(**stored, records::kGenesisFingerprint);
@@ -119,7 +127,7 @@ Status Store::initialise_or_check() {
   if (!root->has_value()) return Status::error("no state root stored for the tip (corrupt store)");
   auto tip_root = records::decode_hash(**root, "tip state root");
   if (!tip_root) return tip_root.status();
-  // Format 1 wrote the tree in place: recover() marks it flushed at the tip.
+  // Formats 1 and 2 kept the tree in the ledger: recover() moves it to its own environment.
   PHALANX_RETURN_IF_ERROR(tree_->recover(*txn, *height, *tip_root));
   PHALANX_RETURN_IF_ERROR(lmdb::put(*txn, databases_.meta, as_span(records::kFormat),
                                     records::encode_u64(records::kFormatVersion)));

@@ -1,5 +1,6 @@
 // The ledger's durable store: one LMDB environment per node holding the committed chain,
-// the executed state and the consensus core's persisted records.
+// the executed state and the consensus core's persisted records, and beside it (in `tree/`)
+// the state tree's nodes in an environment of their own (ledger/tree_flusher.h).
 //
 // Named databases (integers big-endian, so heights sort numerically):
 //   blocks        height:u64 -> encode_block(block)
@@ -7,13 +8,13 @@
 //   certificates  height:u64 -> encode_certificate(commit certificate)   (none for genesis)
 //   txs           tx_hash:32 -> height:u64 index:u32 error:u8           (write-once)
 //   accounts      address:20 -> cereal(Account)
-//   tree          tree_node_key -> tree node record (ledger/tree_node.h), as of the
-//                 meta "tree_height" (the write-back cache, ledger/tree_cache.h)
-//   tree_pending  height:u64 -> the tree updates of a commit not yet in `tree`
+//   tree          empty (formats 1 and 2 kept the tree's nodes here, at meta "tree_height";
+//                 opening such a store moves them to `tree/`)
+//   tree_pending  height:u64 -> the tree updates of a commit not yet flushed to `tree/`
 //   state_roots   height:u64 -> state root after executing that height (the last
 //                 StoreOptions::state_roots_kept heights)
 //   meta          "format" u64 | "genesis_fingerprint" 32 | "genesis_hash" 32 |
-//                 "height" u64 | "tip_hash" 32 | "burned" u64 | "tree_height" u64
+//                 "height" u64 | "tip_hash" 32 | "burned" u64
 //   consensus     key -> value, written only through write_consensus()
 //
 // Durability and atomicity: the environment never uses MDB_NOSYNC, MDB_NOMETASYNC,
@@ -196,6 +197,7 @@ class Store {
 
   // The state tree's write-back cache (tests and the benchmark).
   const TreeCache& tree_cache() const { return *tree_; }
+  TreeCache& tree_cache() { return *tree_; }
 
  private:
   struct Tip {
@@ -203,12 +205,16 @@ class Store {
     Hash hash{};
     uint64_t fees_burned = 0;
   };
-  Store(lmdb::Env env, const Genesis& genesis, const StoreOptions& options);
+  Store(lmdb::Env env, std::unique_ptr<TreeFlusher> tree_flusher, const Genesis& genesis,
+        const StoreOptions& options);
   Status initialise_or_check();
   Status write_genesis(const lmdb::Txn& txn);
   Result<ExecutedBlock> commit_block_in_txn(const lmdb::Txn& txn, Tip* tip, const Block& block,
                                             const CommitCertificate& certificate);
   Status check_extends(const Tip& tip, const Block& block) const;
+  // check_consistency on one snapshot; false: the state tree was flushed past the snapshot's
+  // height meanwhile (retake it).
+  Result<bool> check_snapshot() const;
   // Writes the accounts; returns their state tree updates, sorted by key.
   Result<std::vector<TreeUpdate>> write_accounts(const lmdb::Txn& txn,
                                                  const std::map<Address, Account>& accounts);
@@ -218,6 +224,7 @@ class Store {
                                                    Tip* tip);
 
   lmdb::Env env_;
+  std::unique_ptr<TreeFlusher> tree_flusher_;  // until tree_ takes it
   Genesis genesis_;
   uint64_t total_supply_;  // of genesis_: a sum over every allocation, computed once
   StoreOptions options_;

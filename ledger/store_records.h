@@ -23,9 +23,11 @@ inline constexpr std::string_view kGenesisHash = "genesis_hash";
 inline constexpr std::string_view kHeight = "height";
 inline constexpr std::string_view kTipHash = "tip_hash";
 inline constexpr std::string_view kBurned = "burned";
-// 2: the state tree is written back (ledger/tree_cache.h); 1: written in place, opened and
-// upgraded to 2.
-inline constexpr uint64_t kFormatVersion = 2;
+// 3: the state tree's nodes in an environment of their own (ledger/tree_flusher.h); 2: written
+// back into the ledger's `tree` database; 1: written in place. 1 and 2 are upgraded to 3 when
+// opened.
+inline constexpr uint64_t kFormatVersion = 3;
+inline constexpr uint64_t kFormatVersionTreeInLedger = 2;
 inline constexpr uint64_t kFormatVersionTreeInPlace = 1;
 
 Bytes encode_tx_record(const TxRecord& record);

@@ -10,7 +10,8 @@ namespace phalanx::ledger {
 
 namespace {
 
-constexpr std::string_view kTreeHeight = "tree_height";
+// Formats 1 and 2: the height of the tree in the ledger's own `tree` database.
+constexpr std::string_view kLegacyTreeHeight = "tree_height";
 constexpr size_t kPendingUpdateBytes = 32 + 1 + 32;
 
 Bytes encode_pending(std::span<const TreeUpdate> updates) {
@@ -69,14 +70,19 @@ Status decode_pending(ByteSpan bytes, uint64_t height, std::vector<TreeUpdate>* 
 
 }  // namespace
 
-TreeCache::TreeCache(TreeDatabases databases, TreeCacheOptions options)
-    : databases_(databases), options_(options) {}
+TreeCache::TreeCache(std::unique_ptr<TreeFlusher> flusher, TreeDatabases databases,
+                     TreeCacheOptions options)
+    : databases_(databases), options_(options), flusher_(std::move(flusher)) {}
 
 Result<Hash> TreeCache::write_genesis(const lmdb::Txn& txn, std::span<const TreeUpdate> updates) {
+  if (flusher_->durable_height().has_value()) {
+    return Status::error(
+        "the state tree's directory already holds a tree, of another store: remove it");
+  }
   auto root = apply(updates);
   if (!root) return root.status();
-  flushing_ = true;
-  PHALANX_RETURN_IF_ERROR(flush(txn, 0));
+  flush_requested_ = true;  // the first flush writes the genesis tree
+  PHALANX_RETURN_IF_ERROR(finish(txn, 0));
   return root;
 }
 
@@ -87,87 +93,79 @@ Result<Hash> TreeCache::apply(std::span<const TreeUpdate> updates) {
   return root;
 }
 
-bool TreeCache::flush_due(uint64_t pending_bytes) const {
-  return commits_since_flush_ + 1 >= options_.flush_commits ||
-         pending_bytes_ + pending_bytes >= options_.flush_bytes;
-}
-
 Status TreeCache::finish(const lmdb::Txn& txn, uint64_t height) {
+  PHALANX_RETURN_IF_ERROR(flusher_->status());
+  PHALANX_RETURN_IF_ERROR(erase_flushed_pending(txn));
   const std::vector<TreeUpdate> updates = last_per_key(std::move(batch_updates_));
-  flushing_ = flush_due(updates.size() * kPendingUpdateBytes);
-  if (flushing_) return flush(txn, height);
   batch_pending_bytes_ = updates.size() * kPendingUpdateBytes;
   return lmdb::put(txn, databases_.pending, lmdb::u64_key(height), encode_pending(updates));
 }
 
-Status TreeCache::flush(const lmdb::Txn& txn, uint64_t height) {
-  // Key order (depth-first): neighbouring nodes share LMDB pages.
-  const MemNode* root = tree_.root();
-  auto stored = lmdb::entries(txn, databases_.tree);
-  if (!stored) return stored.status();
-  Bytes record;  // one buffer for every node's record
-  if (dirty_nodes_ + batch_changes_.created >= *stored) {
-    // About every node changed since the last flush (random accounts over many commits): the
-    // whole tree rewritten with MDB_APPEND (no search, full pages) costs less than a put per
-    // changed node.
-    ++whole_rewrites_;
-    PHALANX_RETURN_IF_ERROR(lmdb::clear(txn, databases_.tree));
-    lmdb::Appender appender(txn, databases_.tree);
-    PHALANX_RETURN_IF_ERROR(
-        mem_tree_for_each(root, [&](const TreeNodeKey& key, const MemNode& node) {
-          node.encode(&record);
-          return appender.append(key.span(), record);
-        }));
-  } else {
-    // Only nodes born after the last flush differ from what LMDB holds.
-    PHALANX_RETURN_IF_ERROR(mem_tree_for_each_newer(
-        root, flushed_born_, [&](const TreeNodeKey& key, const MemNode& node) {
-          node.encode(&record);
-          return lmdb::put(txn, databases_.tree, key.span(), record);
-        }));
-    PHALANX_RETURN_IF_ERROR(erase_gone(txn, root));
-  }
-  PHALANX_RETURN_IF_ERROR(lmdb::clear(txn, databases_.pending));
-  return lmdb::put(txn, databases_.meta, as_span(kTreeHeight), records::encode_u64(height));
-}
-
-Status TreeCache::erase_gone(const lmdb::Txn& txn, const MemNode* root) {
-  for (const std::vector<TreeNodeKey>* erased : {&erased_, &batch_changes_.erased}) {
-    for (const TreeNodeKey& key : *erased) {
-      if (mem_tree_find(root, key.span()) != nullptr) continue;  // written again since
-      // Absent when the node was created and erased again since the last flush.
-      auto gone = lmdb::erase_if_present(txn, databases_.tree, key.span());
-      if (!gone) return gone.status();
-    }
-  }
+Status TreeCache::erase_flushed_pending(const lmdb::Txn& txn) {
+  const std::optional<uint64_t> durable = flusher_->durable_height();
+  if (!durable.has_value() || pending_erased_upto_ >= durable) return Status::ok();
+  auto erased = lmdb::erase_through(txn, databases_.pending, lmdb::u64_key(*durable));
+  if (!erased) return erased.status();
+  // (Should the transaction abort, the next flush's erase takes these too.)
+  pending_erased_upto_ = durable;
   return Status::ok();
 }
 
 void TreeCache::committed(uint64_t height) {
-  if (flushing_) {
-    flushed_born_ = tree_.batch_born();
-    erased_.clear();
-    dirty_nodes_ = 0;
-    pending_bytes_ = 0;
-    commits_since_flush_ = 0;
-  } else {
-    erased_.insert(erased_.end(), batch_changes_.erased.begin(), batch_changes_.erased.end());
-    dirty_nodes_ += batch_changes_.created;
-    pending_bytes_ += batch_pending_bytes_;
-    ++commits_since_flush_;
-  }
+  erased_.insert(erased_.end(), batch_changes_.erased.begin(), batch_changes_.erased.end());
+  dirty_nodes_ += batch_changes_.created;
+  pending_bytes_ += batch_pending_bytes_;
+  ++commits_since_flush_;
   std::shared_ptr<const TreeVersion> version = tree_.publish(height);
   clear_batch();
   std::shared_ptr<const TreeVersion> retired;  // freed outside the lock: its nodes may be many
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    versions_.push_back(std::move(version));
+    versions_.push_back(version);
     if (versions_.size() > kTreeVersionsKept) {
       retired = std::move(versions_.front());
       versions_.pop_front();
     }
   }
   published_.notify_all();
+  maybe_flush(std::move(version));
+}
+
+void TreeCache::maybe_flush(std::shared_ptr<const TreeVersion> version) {
+  const auto reached = [&](uint64_t times) {
+    return commits_since_flush_ >= times * options_.flush_commits ||
+           pending_bytes_ >= times * options_.flush_bytes;
+  };
+  if (!(flush_requested_ || reached(1)) || !flusher_->status()) return;
+  // A flush still running: wait for it only once twice the budget is pending (what opening
+  // the store would replay); a failed flush is reported by the next finish().
+  if (flusher_->busy() && (!reached(2) || !flusher_->wait())) return;
+  start_flush(std::move(version));
+}
+
+Status TreeCache::flush_now() {
+  PHALANX_RETURN_IF_ERROR(flusher_->wait());
+  std::shared_ptr<const TreeVersion> last;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!versions_.empty()) last = versions_.back();
+  }
+  if (last != nullptr && flusher_->durable_height() != std::optional<uint64_t>(last->height())) {
+    start_flush(std::move(last));
+  }
+  return flusher_->wait();
+}
+
+void TreeCache::start_flush(std::shared_ptr<const TreeVersion> version) {
+  TreeFlushJob job{std::move(version), flushed_born_, std::move(erased_),
+                   flush_requested_ ? UINT64_MAX : dirty_nodes_};
+  flushed_born_ = job.version->number();
+  flusher_->start(std::move(job));
+  erased_.clear();
+  dirty_nodes_ = 0;
+  pending_bytes_ = 0;
+  commits_since_flush_ = 0;
+  flush_requested_ = false;
 }
 
 void TreeCache::aborted() {
@@ -179,7 +177,6 @@ void TreeCache::clear_batch() {
   batch_changes_ = MemTreeChanges{};
   batch_updates_.clear();
   batch_pending_bytes_ = 0;
-  flushing_ = false;
 }
 
 std::shared_ptr<const TreeVersion> TreeCache::version_at(uint64_t height) const {
@@ -195,15 +192,17 @@ std::shared_ptr<const TreeVersion> TreeCache::version_at(uint64_t height) const 
 }
 
 Result<std::vector<TreeUpdate>> TreeCache::read_pending(const lmdb::Txn& txn,
-                                                        uint64_t above) const {
+                                                        std::optional<uint64_t> above,
+                                                        uint64_t* bytes) const {
   std::vector<TreeUpdate> updates;  // in height order (the keys are big-endian heights)
   size_t compacted = 0;             // its size after the last last_per_key
   PHALANX_RETURN_IF_ERROR(
       lmdb::for_each(txn, databases_.pending, [&](ByteSpan key, ByteSpan value) -> Status {
         auto height = records::decode_u64(key, "tree pending key");
         if (!height) return height.status();
-        if (*height <= above) return Status::ok();  // already in the flushed tree
+        if (above.has_value() && *height <= *above) return Status::ok();  // in the stored tree
         PHALANX_RETURN_IF_ERROR(decode_pending(value, *height, &updates));
+        *bytes += value.size();
         if (updates.size() > 2 * compacted + 4096) {  // memory: about twice the distinct keys
           updates = last_per_key(std::move(updates));
           compacted = updates.size();
@@ -213,26 +212,42 @@ Result<std::vector<TreeUpdate>> TreeCache::read_pending(const lmdb::Txn& txn,
   return last_per_key(std::move(updates));
 }
 
-Result<MemTree> TreeCache::stored_tree(const lmdb::Txn& txn, uint64_t height,
-                                       MemTreeChanges* changes) const {
-  auto stored = lmdb::get(txn, databases_.meta, as_span(kTreeHeight));
-  if (!stored) return stored.status();
-  uint64_t tree_height = height;  // a store from before this cache: its tree is at the tip
-  if (stored->has_value()) {
-    auto decoded = records::decode_u64(**stored, kTreeHeight);
-    if (!decoded) return decoded.status();
-    tree_height = *decoded;
-  }
-  if (tree_height > height) {
-    return Status::error("state tree height " + std::to_string(tree_height) + " is above the tip " +
-                         std::to_string(height) + " (corrupt store)");
-  }
+Result<TreeCache::StoredTree> TreeCache::load_stored(const lmdb::Txn& txn, uint64_t tip) const {
   MemTreeLoader loader;
-  PHALANX_RETURN_IF_ERROR(lmdb::for_each(
-      txn, databases_.tree, [&](ByteSpan key, ByteSpan value) { return loader.add(key, value); }));
-  auto tree = loader.finish(tree_height);
+  auto flushed =
+      flusher_->read([&](ByteSpan key, ByteSpan record) { return loader.add(key, record); });
+  if (!flushed) return flushed.status();
+  StoredTree stored{MemTree(), *flushed, false};
+  if (!stored.height.has_value()) {
+    // None flushed yet: a new store, or one of format 1 or 2 with the nodes in the ledger.
+    auto height = lmdb::get(txn, databases_.meta, as_span(kLegacyTreeHeight));
+    if (!height) return height.status();
+    auto entries = lmdb::entries(txn, databases_.legacy_tree);
+    if (!entries) return entries.status();
+    if (height->has_value()) {
+      auto decoded = records::decode_u64(**height, kLegacyTreeHeight);
+      if (!decoded) return decoded.status();
+      stored.height = *decoded;
+    } else if (*entries > 0) {
+      stored.height = tip;  // format 1: written in place, at the tip
+    }
+    stored.legacy = stored.height.has_value();
+    if (stored.legacy) {
+      PHALANX_RETURN_IF_ERROR(lmdb::for_each(txn, databases_.legacy_tree, [&](ByteSpan key,
+                                                                              ByteSpan value) {
+        return loader.add(key, value);
+      }));
+    }
+  }
+  auto tree = loader.finish(stored.height.value_or(0));
   if (!tree) return tree.status();
-  auto updates = read_pending(txn, tree_height);
+  stored.tree = std::move(tree).value();
+  return stored;
+}
+
+Status TreeCache::replay(const lmdb::Txn& txn, std::optional<uint64_t> above, MemTree* tree,
+                         MemTreeChanges* changes, uint64_t* bytes) const {
+  auto updates = read_pending(txn, above, bytes);
   if (!updates) return updates.status();
   // In batches MemTree::apply accepts (a raised flush_bytes may leave more pending).
   const std::span<const TreeUpdate> all(*updates);
@@ -241,35 +256,60 @@ Result<MemTree> TreeCache::stored_tree(const lmdb::Txn& txn, uint64_t height,
     auto applied = tree->apply(batch, changes);
     if (!applied) return applied.status();
   }
-  return tree;
+  return Status::ok();
 }
 
 Status TreeCache::recover(const lmdb::Txn& txn, uint64_t height, const Hash& root) {
+  bool legacy = false;
   if (!tree_.in_batch()) {  // (right after write_genesis the tree is the batch being built)
-    auto tree = stored_tree(txn, height, &batch_changes_);
-    if (!tree) return tree.status();
-    tree_ = std::move(tree).value();  // (only when the store opens: nothing published yet)
-    flushed_born_ = 0;
+    auto stored = load_stored(txn, height);
+    if (!stored) return stored.status();
+    if (stored->height.value_or(0) > height) {
+      return Status::error("state tree height " + std::to_string(*stored->height) +
+                           " is above the tip " + std::to_string(height) + " (corrupt store)");
+    }
+    PHALANX_RETURN_IF_ERROR(
+        replay(txn, stored->height, &stored->tree, &batch_changes_, &batch_pending_bytes_));
+    tree_ = std::move(stored->tree);  // (only when the store opens: nothing published yet)
+    legacy = stored->legacy;
   }
   if (mem_tree_root_hash(tree_.root()) != root) {
     return Status::error("the state tree rebuilt at height " + std::to_string(height) +
                          " does not match its stored state root (corrupt store)");
   }
-  flushing_ = true;
-  return flush(txn, height);
+  if (legacy) return move_legacy_tree(txn, height);
+  return erase_flushed_pending(txn);  // a crash may have come between a flush and the erase
 }
 
-Status TreeCache::audit(const lmdb::Txn& txn, uint64_t height, const Hash& root) const {
+Status TreeCache::move_legacy_tree(const lmdb::Txn& txn, uint64_t height) {
+  // The tree environment first: until this transaction commits the ledger keeps its own copy,
+  // and a store whose tree environment holds a tree reads that one.
+  PHALANX_RETURN_IF_ERROR(flusher_->write(tree_.root(), height));
+  PHALANX_RETURN_IF_ERROR(lmdb::clear(txn, databases_.legacy_tree));
+  PHALANX_RETURN_IF_ERROR(lmdb::clear(txn, databases_.pending));
+  auto erased = lmdb::erase_if_present(txn, databases_.meta, as_span(kLegacyTreeHeight));
+  if (!erased) return erased.status();
+  flushed_born_ = tree_.batch_born();  // every node is on disk
+  batch_changes_ = MemTreeChanges{};
+  batch_pending_bytes_ = 0;
+  pending_erased_upto_ = height;
+  return Status::ok();
+}
+
+Result<bool> TreeCache::audit(const lmdb::Txn& txn, uint64_t height, const Hash& root) const {
+  auto stored = load_stored(txn, height);
+  if (!stored) return stored.status();
+  if (stored->height.value_or(0) > height) return false;  // flushed past `height` meanwhile
   MemTreeChanges changes;
-  auto tree = stored_tree(txn, height, &changes);
-  if (!tree) return tree.status();
-  if (mem_tree_root_hash(tree->root()) != root) {
+  uint64_t bytes = 0;
+  PHALANX_RETURN_IF_ERROR(replay(txn, stored->height, &stored->tree, &changes, &bytes));
+  if (mem_tree_root_hash(stored->tree.root()) != root) {
     return Status::error(
-        "the state tree stored in LMDB, with its pending updates, does not "
-        "match the state root of height " +
+        "the state tree stored on disk, with its pending updates, does not match the state "
+        "root of height " +
         std::to_string(height));
   }
-  return Status::ok();
+  return true;
 }
 
 }  // namespace phalanx::ledger

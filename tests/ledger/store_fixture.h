@@ -24,16 +24,24 @@ inline constexpr uint8_t kUsers = 6;
 
 using testutil::Rng;
 
-// The state tree's three databases in `env` (created), for tests of TreeCache on its own.
+// The state tree's databases in the ledger environment `env` (created), for tests of
+// TreeCache on its own.
 inline TreeDatabases open_tree_databases(const lmdb::Env& env) {
   TreeDatabases databases;
   auto txn = lmdb::Txn::begin(env, false);
   EXPECT_TRUE(txn.is_ok());
-  databases.tree = *lmdb::open_database(*txn, "tree", true);
+  databases.legacy_tree = *lmdb::open_database(*txn, "tree", true);
   databases.pending = *lmdb::open_database(*txn, "pending", true);
   databases.meta = *lmdb::open_database(*txn, "meta", true);
   EXPECT_TRUE(txn->commit().is_ok());
   return databases;
+}
+
+// The tree environment beside a ledger environment in `dir`, as the store opens it.
+inline std::unique_ptr<TreeFlusher> open_tree_flusher(const std::string& dir) {
+  auto flusher = TreeFlusher::open(dir + "/tree", lmdb::EnvOptions{});
+  EXPECT_TRUE(flusher.is_ok()) << flusher.status().to_string();
+  return flusher.is_ok() ? std::move(flusher).value() : nullptr;
 }
 
 // Keys are cached (signing keys are derived once). Not thread-safe: main thread only.

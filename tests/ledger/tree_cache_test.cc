@@ -1,7 +1,8 @@
 // The state tree's write-back cache (ledger/tree_cache.h) inside the store: flushes every few
 // commits, replay of the pending updates on open (and refusal when they do not reproduce the
 // stored root), snapshots that keep reading their own height's tree across flushes and
-// failed commits, and the upgrade of a store whose tree was written in place (format 1).
+// failed commits, and the upgrade of a store whose tree lived in the ledger's own database
+// (formats 1 and 2).
 #include "ledger/tree_cache.h"
 
 #include <gtest/gtest.h>
@@ -54,6 +55,56 @@ class TreeCacheTest : public StoreTest {
     edit(*txn);
     ASSERT_TRUE(txn->commit().is_ok());
   }
+
+  // Rewrites the closed store as format `format` (1 or 2) left it: the tree environment's
+  // nodes in the ledger's own `tree` database (format 2: with their height in meta
+  // "tree_height"; format 1: no height and no pending records, the tree at the tip) and no
+  // tree environment.
+  void make_legacy(uint64_t format) {
+    std::map<std::string, Bytes> nodes;
+    std::optional<uint64_t> height;
+    {
+      auto flusher = open_tree_flusher(dir_);
+      ASSERT_NE(flusher, nullptr);
+      auto read = flusher->read([&](ByteSpan key, ByteSpan value) {
+        nodes[std::string(key.begin(), key.end())] = Bytes(value.begin(), value.end());
+        return Status::ok();
+      });
+      ASSERT_TRUE(read.is_ok() && read->has_value());
+      height = *read;
+    }
+    std::filesystem::remove_all(dir_ + "/tree");
+    ASSERT_NO_FATAL_FAILURE(edit_raw([&](const lmdb::Txn& txn) {
+      auto tree = lmdb::open_database(txn, "tree", false);
+      auto meta = lmdb::open_database(txn, "meta", false);
+      auto pending = lmdb::open_database(txn, "tree_pending", false);
+      ASSERT_TRUE(tree.is_ok() && meta.is_ok() && pending.is_ok());
+      for (const auto& [key, value] : nodes) {
+        ASSERT_TRUE(lmdb::put(txn, *tree, as_span(key), value).is_ok());
+      }
+      ASSERT_TRUE(
+          lmdb::put(txn, *meta, as_span(records::kFormat), records::encode_u64(format)).is_ok());
+      if (format == 2) {
+        ASSERT_TRUE(lmdb::put(txn, *meta, as_span(std::string_view("tree_height")),
+                              records::encode_u64(*height))
+                        .is_ok());
+      } else {
+        ASSERT_TRUE(lmdb::clear(txn, *pending).is_ok());
+      }
+    }));
+  }
+
+  // What a store of format 3 holds: its format, and no nodes in the ledger's `tree` database.
+  void expect_format_3() {
+    ASSERT_NO_FATAL_FAILURE(edit_raw([&](const lmdb::Txn& txn) {
+      auto meta = lmdb::open_database(txn, "meta", false);
+      auto tree = lmdb::open_database(txn, "tree", false);
+      ASSERT_TRUE(meta.is_ok() && tree.is_ok());
+      EXPECT_EQ(*records::meta_u64(txn, *meta, records::kFormat), records::kFormatVersion);
+      EXPECT_EQ(*lmdb::entries(txn, *tree), 0u);
+      EXPECT_FALSE(lmdb::get(txn, *meta, as_span(std::string_view("tree_height")))->has_value());
+    }));
+  }
 };
 
 // TreeCache alone over an LMDB environment: which version a reader of each height gets, and
@@ -64,7 +115,7 @@ TEST(TreeCacheVersions, TheLastFewHeightsHaveTheirVersionAndOlderOnesReadUnchang
     auto env = lmdb::Env::open(dir, lmdb::EnvOptions{});
     ASSERT_TRUE(env.is_ok());
     const TreeDatabases databases = store_fixture::open_tree_databases(*env);
-    TreeCache cache(databases, TreeCacheOptions{3, uint64_t{1} << 30});
+    TreeCache cache(open_tree_flusher(dir), databases, TreeCacheOptions{3, uint64_t{1} << 30});
     MemoryNodeStore model;
     std::shared_ptr<const TreeVersion> held;  // a reader holding height 2 throughout
     Hash root_at_2{};
@@ -113,9 +164,12 @@ TEST_F(TreeCacheTest, FlushesEveryFewCommitsAndRootsStayRight) {
   ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 2));
   EXPECT_EQ(store->tree_cache().commits_since_flush(), 2u);
   EXPECT_GT(store->tree_cache().dirty_nodes(), 0u);
-  ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 2));  // the 4th commit flushes
+  ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 2));  // the 4th commit starts a flush
   EXPECT_EQ(store->tree_cache().commits_since_flush(), 0u);
   EXPECT_EQ(store->tree_cache().dirty_nodes(), 0u);
+  ASSERT_TRUE(store->tree_cache().wait_flushed().is_ok());
+  EXPECT_EQ(store->tree_cache().flushes(), 2u);  // genesis's and this one
+  EXPECT_EQ(store->tree_cache().flusher().durable_height(), std::optional<uint64_t>(4));
   ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 7));
   EXPECT_EQ(store->tree_cache().commits_since_flush(), 3u);
   EXPECT_TRUE(store->check_consistency().is_ok());
@@ -128,10 +182,12 @@ TEST_F(TreeCacheTest, ReopeningReplaysThePendingUpdates) {
     auto store = open_store();
     ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 6));  // flushed at 4, pending 5 and 6
     ASSERT_EQ(store->tree_cache().commits_since_flush(), 2u);
+    ASSERT_TRUE(store->tree_cache().wait_flushed().is_ok());
   }
   auto store = open_store();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->tree_cache().commits_since_flush(), 0u);  // replayed and flushed
+  EXPECT_EQ(store->tree_cache().flusher().durable_height(), std::optional<uint64_t>(4));
+  EXPECT_EQ(store->tree_cache().commits_since_flush(), 1u);  // the replay, as one commit
   EXPECT_TRUE(store->check_consistency().is_ok());
   ASSERT_NO_FATAL_FAILURE(expect_proofs(*store->snapshot(), chain));
   ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 5));
@@ -310,36 +366,50 @@ TEST_F(TreeCacheTest, AnEmptyCommitLeavesThePendingUpdatesAlone) {
 }
 
 TEST_F(TreeCacheTest, AStoreWithTheTreeWrittenInPlaceIsUpgraded) {
-  options_.tree_cache.flush_commits = 1;  // every commit writes the tree, as format 1 did
   ChainGenerator chain(genesis_, 18);
   {
     auto store = open_store();
     ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 3));
+    // The tree on disk at the tip, as format 1 kept it.
+    ASSERT_TRUE(store->tree_cache().flush_now().is_ok());
+    EXPECT_EQ(store->tree_cache().flusher().durable_height(), std::optional<uint64_t>(3));
   }
-  ASSERT_NO_FATAL_FAILURE(edit_raw([&](const lmdb::Txn& txn) {  // what format 1 left
-    auto meta = lmdb::open_database(txn, "meta", false);
-    ASSERT_TRUE(meta.is_ok());
-    ASSERT_TRUE(lmdb::erase(txn, *meta, as_span(std::string_view("tree_height"))).is_ok());
-    ASSERT_TRUE(lmdb::put(txn, *meta, as_span(records::kFormat), records::encode_u64(1)).is_ok());
-  }));
-  options_.tree_cache.flush_commits = 4;
+  ASSERT_NO_FATAL_FAILURE(make_legacy(1));
   {
     auto store = open_store();
     ASSERT_NE(store, nullptr);
     EXPECT_TRUE(store->check_consistency().is_ok());
     ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 2));  // pending, not flushed
   }
+  ASSERT_NO_FATAL_FAILURE(expect_format_3());
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(store->check_consistency().is_ok());
+  ASSERT_NO_FATAL_FAILURE(expect_proofs(*store->snapshot(), chain));
+}
+
+TEST_F(TreeCacheTest, AStoreWithTheTreeInTheLedgerIsUpgraded) {
+  ChainGenerator chain(genesis_, 22);
+  {
+    auto store = open_store();
+    ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 6));  // flushed at 4, pending 5 and 6
+    ASSERT_TRUE(store->tree_cache().wait_flushed().is_ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(make_legacy(2));
   {
     auto store = open_store();
     ASSERT_NE(store, nullptr);
+    // Moved to the tree environment at the tip, with the pending updates replayed.
+    EXPECT_EQ(store->tree_cache().flusher().durable_height(), std::optional<uint64_t>(6));
     EXPECT_TRUE(store->check_consistency().is_ok());
-    ASSERT_NO_FATAL_FAILURE(expect_proofs(*store->snapshot(), chain));
+    ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 5));
+    ASSERT_TRUE(store->tree_cache().wait_flushed().is_ok());
   }
-  ASSERT_NO_FATAL_FAILURE(edit_raw([&](const lmdb::Txn& txn) {
-    auto meta = lmdb::open_database(txn, "meta", false);
-    ASSERT_TRUE(meta.is_ok());
-    EXPECT_EQ(*records::meta_u64(txn, *meta, records::kFormat), records::kFormatVersion);
-  }));
+  ASSERT_NO_FATAL_FAILURE(expect_format_3());
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(store->check_consistency().is_ok());
+  ASSERT_NO_FATAL_FAILURE(expect_proofs(*store->snapshot(), chain));
 }
 
 }  // namespace

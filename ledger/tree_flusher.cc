@@ -1,0 +1,185 @@
+#include "ledger/tree_flusher.h"
+
+#include <string_view>
+
+#include "ledger/store_records.h"
+
+namespace phalanx::ledger {
+
+namespace {
+
+constexpr std::string_view kHeight = "height";
+// Flags that would let a commit return before it is on disk, or expose the map to stray writes.
+constexpr unsigned int kUnsafeFlags = MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC | MDB_WRITEMAP;
+
+Status stopped() { return Status::error("the state tree's flusher is stopping"); }
+
+}  // namespace
+
+Result<std::unique_ptr<TreeFlusher>> TreeFlusher::open(const std::string& dir,
+                                                       const lmdb::EnvOptions& options) {
+  if ((options.extra_flags & kUnsafeFlags) != 0) {
+    return Status::error("the state tree's environment must commit durably");
+  }
+  auto env = lmdb::Env::open(dir, options);
+  if (!env) return env.status();
+  auto txn = lmdb::Txn::begin(*env, false);
+  if (!txn) return txn.status();
+  auto tree = lmdb::open_database(*txn, "tree", true);
+  if (!tree) return tree.status();
+  auto meta = lmdb::open_database(*txn, "meta", true);
+  if (!meta) return meta.status();
+  PHALANX_RETURN_IF_ERROR(txn->commit());
+  std::unique_ptr<TreeFlusher> flusher(new TreeFlusher(std::move(env).value(), *tree, *meta));
+  // The height of what is on disk: the flushes that end later move it on.
+  auto txn_read = lmdb::Txn::begin(flusher->env_, true);
+  if (!txn_read) return txn_read.status();
+  auto height = lmdb::get(*txn_read, flusher->meta_, as_span(kHeight));
+  if (!height) return height.status();
+  if (height->has_value()) {
+    auto decoded = records::decode_u64(**height, "state tree height");
+    if (!decoded) return decoded.status();
+    flusher->durable_height_ = *decoded;
+  }
+  return flusher;
+}
+
+TreeFlusher::TreeFlusher(lmdb::Env env, MDB_dbi tree, MDB_dbi meta)
+    : env_(std::move(env)), tree_(tree), meta_(meta), thread_([this] { run(); }) {}
+
+TreeFlusher::~TreeFlusher() {
+  stopping_.store(true);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    changed_.notify_all();
+  }
+  thread_.join();
+}
+
+Result<std::optional<uint64_t>> TreeFlusher::read(
+    const std::function<Status(ByteSpan key, ByteSpan record)>& visit) const {
+  auto txn = lmdb::Txn::begin(env_, true);
+  if (!txn) return txn.status();
+  auto stored = lmdb::get(*txn, meta_, as_span(kHeight));
+  if (!stored) return stored.status();
+  if (!stored->has_value()) return std::optional<uint64_t>();
+  auto height = records::decode_u64(**stored, "state tree height");
+  if (!height) return height.status();
+  PHALANX_RETURN_IF_ERROR(lmdb::for_each(*txn, tree_, visit));
+  return std::optional<uint64_t>(*height);
+}
+
+Status TreeFlusher::write(const MemNode* root, uint64_t height) {
+  PHALANX_ASSERT(!busy());
+  auto txn = lmdb::Txn::begin(env_, false);
+  if (!txn) return txn.status();
+  PHALANX_RETURN_IF_ERROR(lmdb::clear(*txn, tree_));
+  PHALANX_RETURN_IF_ERROR(append_all(*txn, root));
+  PHALANX_RETURN_IF_ERROR(lmdb::put(*txn, meta_, as_span(kHeight), records::encode_u64(height)));
+  PHALANX_RETURN_IF_ERROR(txn->commit());
+  std::lock_guard<std::mutex> lock(mutex_);
+  durable_height_ = height;
+  return Status::ok();
+}
+
+void TreeFlusher::start(TreeFlushJob job) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  PHALANX_ASSERT(!job_.has_value() && failure_.is_ok());
+  job_ = std::move(job);
+  changed_.notify_all();
+}
+
+bool TreeFlusher::busy() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return job_.has_value();
+}
+
+Status TreeFlusher::wait() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [&] { return !job_.has_value(); });
+  return failure_;
+}
+
+Status TreeFlusher::status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return failure_;
+}
+
+std::optional<uint64_t> TreeFlusher::durable_height() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return durable_height_;
+}
+
+void TreeFlusher::run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    changed_.wait(lock, [&] { return stopping_.load() || job_.has_value(); });
+    if (stopping_.load()) return;
+    const TreeFlushJob& job = *job_;
+    lock.unlock();
+    auto stored = [&]() -> Result<uint64_t> {
+      auto txn = lmdb::Txn::begin(env_, true);
+      if (!txn) return txn.status();
+      return lmdb::entries(*txn, tree_);
+    }();
+    // About every node changed since the last flush: rewriting the whole tree in key order
+    // costs less than a put per changed node.
+    Status status = stored ? write_job(job, job.dirty >= *stored) : stored.status();
+    lock.lock();
+    if (status) {
+      durable_height_ = job.version->height();
+      flushes_.fetch_add(1);
+    } else if (!stopping_.load()) {
+      failure_ = Status::error("writing the state tree's nodes: " + status.message());
+    }
+    job_.reset();  // releases the version (its nodes may go)
+    changed_.notify_all();
+  }
+}
+
+Status TreeFlusher::write_job(const TreeFlushJob& job, bool whole) {
+  const MemNode* root = job.version->root();
+  auto txn = lmdb::Txn::begin(env_, false);
+  if (!txn) return txn.status();
+  if (whole) {
+    whole_rewrites_.fetch_add(1);
+    PHALANX_RETURN_IF_ERROR(lmdb::clear(*txn, tree_));
+    PHALANX_RETURN_IF_ERROR(append_all(*txn, root));
+  } else {
+    // Only nodes born after the last flush differ from what the environment holds.
+    Bytes record;
+    PHALANX_RETURN_IF_ERROR(mem_tree_for_each_newer(
+        root, job.since, [&](const TreeNodeKey& key, const MemNode& node) {
+          if (stopping_.load()) return stopped();
+          node.encode(&record);
+          return lmdb::put(*txn, tree_, key.span(), record);
+        }));
+    PHALANX_RETURN_IF_ERROR(erase_gone(*txn, root, job.erased));
+  }
+  PHALANX_RETURN_IF_ERROR(
+      lmdb::put(*txn, meta_, as_span(kHeight), records::encode_u64(job.version->height())));
+  return txn->commit();
+}
+
+Status TreeFlusher::append_all(const lmdb::Txn& txn, const MemNode* root) {
+  Bytes record;  // one buffer for every node's record
+  lmdb::Appender appender(txn, tree_);
+  return mem_tree_for_each(root, [&](const TreeNodeKey& key, const MemNode& node) {
+    if (stopping_.load()) return stopped();
+    node.encode(&record);
+    return appender.append(key.span(), record);
+  });
+}
+
+Status TreeFlusher::erase_gone(const lmdb::Txn& txn, const MemNode* root,
+                               const std::vector<TreeNodeKey>& erased) {
+  for (const TreeNodeKey& key : erased) {
+    if (mem_tree_find(root, key.span()) != nullptr) continue;  // written again since
+    // Absent when the node was created and erased again between two flushes.
+    auto gone = lmdb::erase_if_present(txn, tree_, key.span());
+    if (!gone) return gone.status();
+  }
+  return Status::ok();
+}
+
+}  // namespace phalanx::ledger
