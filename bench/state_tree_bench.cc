@@ -210,21 +210,25 @@ struct TreeUnderTest {
   TreeDatabases databases;
   std::vector<Hash> keys;
   uint64_t height = 0;  // of the write-back cache's commits, rising across runs
+  Hash root{};
+  std::unique_ptr<TreeFlusher> flusher;  // write-back: the tree's own environment
 };
 
-TreeUnderTest populate(const std::string& dir, uint64_t accounts, bool write_map, Rng& rng) {
+// A tree of `accounts` random accounts in `dir`. In-place: its nodes in the ledger
+// environment's `tree` database (as before format 2); write-back: in the tree's own
+// environment, as a store of format 3 keeps them.
+TreeUnderTest populate(const std::string& dir, uint64_t accounts, bool write_map, bool in_place,
+                       Rng& rng) {
   lmdb::EnvOptions env_options;
   env_options.map_size_bytes = uint64_t{32} << 30;
   env_options.extra_flags = MDB_NOSYNC;  // setup only; see the file comment
   if (write_map) env_options.extra_flags |= MDB_WRITEMAP;
   auto env = lmdb::Env::open(dir, env_options);
   if (!env) die("open " + dir, env.status());
-  TreeUnderTest tree{std::move(env).value(), {}, {}};
+  TreeUnderTest tree{std::move(env).value(), {}, {}, 0, {}, nullptr};
   {
     auto txn = lmdb::Txn::begin(tree.env, false);
     if (!txn) die("begin", txn.status());
-    // The nodes go in the ledger's own `tree` database, as a store of format 2 kept them: the
-    // in-place modes use it there, and the write-back cache moves it to its own environment.
     const std::pair<const char*, MDB_dbi*> all[] = {{"tree", &tree.databases.legacy_tree},
                                                     {"tree_pending", &tree.databases.pending},
                                                     {"meta", &tree.databases.meta}};
@@ -240,11 +244,27 @@ TreeUnderTest populate(const std::string& dir, uint64_t accounts, bool write_map
   all.reserve(accounts);
   for (uint64_t i = 0; i < accounts; ++i) all.push_back({rng.hash(), rng.hash()});
   std::sort(all.begin(), all.end(), by_key);
-  TreeWriter in_place;
+  TreeWriter in_ledger;
+  MemTree memory;
+  MemTreeChanges changes;
+  const std::span<const TreeUpdate> span(all);
   for (size_t first = 0; first < all.size(); first += kPopulateChunk) {
     const size_t count = std::min(kPopulateChunk, all.size() - first);
-    timed_batch(tree.env, tree.databases.legacy_tree, {all.begin() + first, all.begin() + first + count},
-                &in_place);
+    if (in_place) {
+      timed_batch(tree.env, tree.databases.legacy_tree,
+                  {all.begin() + first, all.begin() + first + count}, &in_ledger);
+    } else {
+      auto root = memory.apply(span.subspan(first, count), &changes);
+      if (!root) die("populate", root.status());
+    }
+  }
+  if (!in_place) {
+    auto flusher = TreeFlusher::open(dir + "/tree", lmdb::EnvOptions{});
+    if (!flusher) die("open " + dir + "/tree", flusher.status());
+    tree.flusher = std::move(flusher).value();
+    Status status = tree.flusher->write(memory.root(), 0);
+    if (!status) die("write the tree", status);
+    tree.root = mem_tree_root_hash(memory.root());
   }
   Status status = tree.env.sync();
   if (!status) die("sync", status);
@@ -270,10 +290,7 @@ void print_free_list(const lmdb::Env& env) {
 void load_tree(const TreeUnderTest& tree, TreeCache* cache) {
   auto txn = lmdb::Txn::begin(tree.env, false);
   if (!txn) die("begin", txn.status());
-  const lmdb::NodeStoreTxn nodes(*txn, tree.databases.legacy_tree);
-  auto root = StateTree(static_cast<const NodeReader&>(nodes)).root_hash();
-  if (!root) die("root", root.status());
-  Status status = cache->recover(*txn, tree.height, *root);
+  Status status = cache->recover(*txn, tree.height, tree.root);
   if (!status) die("load the tree", status);
   status = txn->commit();
   if (!status) die("commit", status);
@@ -484,20 +501,18 @@ int run(int argc, char** argv) {
   const uint64_t sizes[2] = {options.small, options.large};
   for (int s = 0; s < 2; ++s) {
     const std::string dir = options.dir + "/tree-" + std::to_string(sizes[s]);
+    if (!options.write_back_only) {
+      TreeUnderTest tree = populate(dir + "-in-place", sizes[s], options.write_map, true, rng);
+      for (int m = 2; m < 4; ++m) measure_mode(tree, options, m, nullptr, rng, &results[s][m]);
+    }
     const auto start = std::chrono::steady_clock::now();
-    TreeUnderTest tree = populate(dir, sizes[s], options.write_map, rng);
+    TreeUnderTest tree = populate(dir, sizes[s], options.write_map, false, rng);
     const double setup_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("tree of %llu accounts: populated in %.1f s, %.1f MiB on disk\n",
+    std::printf("tree of %llu accounts: populated in %.1f s, its environment %.1f MiB on disk\n",
                 static_cast<unsigned long long>(sizes[s]), setup_s,
-                allocated_mib(dir + "/data.mdb"));
-    // In-place first: the write-back cache moves the tree out of the ledger's database.
-    for (int m = 2; m < modes_measured(options); ++m) {
-      measure_mode(tree, options, m, nullptr, rng, &results[s][m]);
-    }
-    auto flusher = TreeFlusher::open(dir + "/tree", lmdb::EnvOptions{});
-    if (!flusher) die("open " + dir + "/tree", flusher.status());
-    TreeCache cache(std::move(flusher).value(), tree.databases,
+                allocated_mib(dir + "/tree/data.mdb"));
+    TreeCache cache(std::move(tree.flusher), tree.databases,
                     TreeCacheOptions{options.flush_commits});  // store default bytes
     load_tree(tree, &cache);
     for (int m = 0; m < 2; ++m) measure_mode(tree, options, m, &cache, rng, &results[s][m]);

@@ -119,10 +119,21 @@ class Applier {
   // the new node, or what it collapsed into. The root (depth 0) never collapses.
   Result<SlotValue> update_node(const MemNode* old, uint32_t depth,
                                 std::span<const TreeUpdate> updates) {
+    const uint16_t touched = touched_nibbles(depth, updates);
+    if (old != nullptr) prefetch(*old, touched);
     const std::span<const MemSlot> before =
         old != nullptr ? old->slots() : std::span<const MemSlot>();
-    if (old != nullptr) prefetch(*old, depth, updates);
-    std::array<MemSlot, kTreeRadix> slots;
+    // The new node's memory, for as many slots as it has unless an update deletes one.
+    const size_t expected = static_cast<size_t>(
+        std::popcount(static_cast<uint16_t>(touched | (old != nullptr ? old->mask() : 0))));
+    void* memory = MemNode::allocate(expected);
+    // Built here, then copied in one go (writing each slot into the cold node as it comes
+    // was slower). Not zeroed: only the first `count` are read.
+    union Slots {
+      Slots() {}
+      MemSlot at[kTreeRadix];
+    } buffer;
+    MemSlot* const slots = buffer.at;
     size_t count = 0, kept = 0;
     uint16_t changed = 0;
     for (size_t begin = 0; begin < updates.size();) {
@@ -134,13 +145,17 @@ class Applier {
       const MemSlot* existing = nullptr;
       if (kept < before.size() && before[kept].nibble == nibble) existing = &before[kept++];
       auto value = update_slot(existing, depth + 1, updates.subspan(begin, end - begin));
-      if (!value) return value.status();
+      if (!value) {
+        MemNode::release(memory, expected);
+        return value.status();
+      }
       if (value->node != nullptr) {
-        MemSlot& slot = slots[count++];
+        MemSlot slot;
         slot.nibble = static_cast<uint8_t>(nibble);
         slot.is_leaf = false;
         slot.hash = value->node->hash;
         slot.child = value->node;
+        slots[count++] = slot;
       } else if (value->leaf.has_value()) {
         const bool unchanged =
             existing != nullptr && existing->is_leaf && existing->leaf == *value->leaf;
@@ -153,11 +168,17 @@ class Applier {
 
     if (old != nullptr) replace(old);
     if (depth > 0 && (count == 0 || (count == 1 && slots[0].is_leaf))) {
+      const SlotValue collapsed = count == 0 ? SlotValue{} : SlotValue{slots[0].leaf, nullptr};
+      MemNode::release(memory, expected);
       if (old != nullptr) erased_.push_back(tree_node_key(updates.front().key, depth));
-      if (count == 0) return SlotValue{};
-      return SlotValue{slots[0].leaf, nullptr};
+      return collapsed;
     }
-    MemNode* node = MemNode::make(born_, std::span<const MemSlot>(slots.data(), count));
+    if (count != expected) {  // an update deleted a slot: a node of the right size
+      MemNode::release(memory, expected);
+      memory = MemNode::allocate(count);
+    }
+    std::copy(slots, slots + count, MemNode::slots_at(memory));
+    MemNode* node = MemNode::make_at(born_, count, memory);
     written_.push_back(node);
     hash_node(node, changed, old);
     if (old == nullptr || old->born != born_) ++created_;
@@ -201,16 +222,20 @@ class Applier {
     return update_node(nullptr, depth, leaves);
   }
 
-  // A 1M-account tree lives in DRAM and an update reads one cold node per level: fetch this
-  // node's slots and the children the updates go to now, so their misses overlap.
-  static void prefetch(const MemNode& node, uint32_t depth, std::span<const TreeUpdate> updates) {
-    const auto* bytes = reinterpret_cast<const char*>(&node);
-    const size_t size = node_bytes(node.slots().size());
-    for (size_t offset = 64; offset < size; offset += 64) __builtin_prefetch(bytes + offset);
+  static uint16_t touched_nibbles(uint32_t depth, std::span<const TreeUpdate> updates) {
     uint16_t touched = 0;
     for (const TreeUpdate& update : updates) {
       touched |= static_cast<uint16_t>(1u << key_nibble(update.key, depth));
     }
+    return touched;
+  }
+
+  // A 1M-account tree lives in DRAM and an update reads one cold node per level: fetch this
+  // node's slots and the children the updates go to now, so their misses overlap.
+  static void prefetch(const MemNode& node, uint16_t touched) {
+    const auto* bytes = reinterpret_cast<const char*>(&node);
+    const size_t size = node_bytes(node.slots().size());
+    for (size_t offset = 64; offset < size; offset += 64) __builtin_prefetch(bytes + offset);
     for (const MemSlot& slot : node.slots()) {
       if (!slot.is_leaf && (touched >> slot.nibble & 1u) != 0) __builtin_prefetch(slot.child);
     }

@@ -57,6 +57,8 @@ class MemNode {
   Hash hash{};        // node_hash of its slots
 
   std::span<const MemSlot> slots() const { return {slot_data(), count_}; }
+  // Bit n set: slot n is occupied (read from the header alone).
+  uint16_t mask() const { return mask_; }
   const MemInnerHashes* inner() const { return inner_data(); }  // nullptr: sparse
   const MemSlot* find(uint32_t nibble) const;
   TreeNode to_tree_node() const;
@@ -64,6 +66,15 @@ class MemNode {
 
   // Internal to mem_tree.cc.
   static MemNode* make(uint64_t born, std::span<const MemSlot> slots);
+  // Memory for a node of `slots` slots, fetched for writing; give it to make_at() or
+  // release().
+  static void* allocate(size_t slots);
+  // Where the slots of a node in `memory` go.
+  static MemSlot* slots_at(void* memory);
+  // The node in `memory` (from allocate(count)) whose `count` slots were written at
+  // slots_at(memory).
+  static MemNode* make_at(uint64_t born, size_t count, void* memory);
+  static void release(void* memory, size_t slots);
   static void free(const MemNode* node);
   static void free(const MemReplaced& replaced);  // without reading the node
   static void free_subtree(const MemNode* node);  // the node and every node below it
@@ -75,6 +86,7 @@ class MemNode {
   MemNode() = default;
   uint8_t count_ = 0;
   bool dense_ = false;
+  uint16_t mask_ = 0;
 };
 
 // A node a batch replaced, with what freeing it needs (taken while the node was at hand: a

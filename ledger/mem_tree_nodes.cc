@@ -68,20 +68,41 @@ class NodePool {
 };
 }  // namespace
 
+void* MemNode::allocate(size_t slots) {
+  PHALANX_ASSERT(slots <= kTreeRadix);
+  void* memory = NodePool::get().allocate(slots);
+  // A pooled node is cold: its lines arrive while the caller works on the node's children.
+  const size_t bytes = node_bytes(slots);
+  for (size_t offset = 0; offset < bytes; offset += 64) {
+    __builtin_prefetch(static_cast<char*>(memory) + offset, 1);
+  }
+  return memory;
+}
+
+void MemNode::release(void* memory, size_t slots) { NodePool::get().release(memory, slots); }
+
 MemNode* MemNode::make(uint64_t born, std::span<const MemSlot> slots) {
-  PHALANX_ASSERT(slots.size() <= kTreeRadix);
-  const bool dense = slots.size() >= kMemInnerHashesSlotsMin;
+  void* memory = NodePool::get().allocate(slots.size());
+  std::uninitialized_copy(slots.begin(), slots.end(), slots_at(memory));
+  return make_at(born, slots.size(), memory);
+}
+
+MemSlot* MemNode::slots_at(void* memory) {
+  return reinterpret_cast<MemSlot*>(static_cast<unsigned char*>(memory) + kSlotsOffset);
+}
+
+MemNode* MemNode::make_at(uint64_t born, size_t count, void* memory) {
+  PHALANX_ASSERT(count <= kTreeRadix);
+  const bool dense = count >= kMemInnerHashesSlotsMin;
   static_assert(alignof(MemNode) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__ &&
                 alignof(MemSlot) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
   static_assert(std::is_trivially_destructible_v<MemInnerHashes>);
-  void* memory = NodePool::get().allocate(slots.size());
   MemNode* node = new (memory) MemNode();
   node->born = born;
-  node->count_ = static_cast<uint8_t>(slots.size());
+  node->count_ = static_cast<uint8_t>(count);
   node->dense_ = dense;
-  std::uninitialized_copy(slots.begin(), slots.end(),
-                          reinterpret_cast<MemSlot*>(node->raw(kSlotsOffset)));
-  if (dense) new (node->raw(kSlotsOffset + slots.size() * sizeof(MemSlot))) MemInnerHashes;
+  for (const MemSlot& slot : node->slots()) node->mask_ |= static_cast<uint16_t>(1u << slot.nibble);
+  if (dense) new (node->raw(kSlotsOffset + count * sizeof(MemSlot))) MemInnerHashes;
   return node;
 }
 
