@@ -1,8 +1,13 @@
 #include "ledger/mem_tree.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "ledger/mem_tree_internal.h"
@@ -99,6 +104,54 @@ MemSlot leaf_slot(uint8_t nibble, const TreeLeaf& leaf) {
 
 }  // namespace mem_tree_internal
 
+// A thread of the writer's tree that takes half of a large batch's subtrees (geth hashes a
+// large trie's top children in parallel the same way). Started with the first such batch.
+class MemTreeWorker {
+ public:
+  MemTreeWorker() : thread_([this] { run(); }) {}
+  ~MemTreeWorker() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  // Runs `job` on the worker. REQUIRES: the last job was waited for.
+  void start(std::function<void()> job) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      job_ = std::move(job);
+    }
+    changed_.notify_all();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return job_ == nullptr; });
+  }
+
+ private:
+  void run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      changed_.wait(lock, [&] { return stopping_ || job_ != nullptr; });
+      if (stopping_) return;
+      lock.unlock();
+      job_();  // (job_ is not touched by the writer until it is reset below)
+      lock.lock();
+      job_ = nullptr;
+      changed_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::function<void()> job_;  // guarded by mutex_
+  bool stopping_ = false;      // guarded by mutex_
+  std::thread thread_;         // last: starts once the rest is ready
+};
+
 namespace {
 
 // What a slot holds after an update: nothing, a leaf, or a node.
@@ -116,9 +169,11 @@ class Applier {
   explicit Applier(uint64_t born) : born_(born) {}
 
   // Applies `updates` (all under this node's path) to `old` (nullptr: a new node); returns
-  // the new node, or what it collapsed into. The root (depth 0) never collapses.
+  // the new node, or what it collapsed into. The root (depth 0) never collapses. With a
+  // `worker`, a large batch's subtrees are updated by two threads.
   Result<SlotValue> update_node(const MemNode* old, uint32_t depth,
-                                std::span<const TreeUpdate> updates) {
+                                std::span<const TreeUpdate> updates,
+                                MemTreeWorker* worker = nullptr) {
     const uint16_t touched = touched_nibbles(depth, updates);
     if (old != nullptr) prefetch(*old, touched);
     const std::span<const MemSlot> before =
@@ -127,42 +182,61 @@ class Applier {
     const size_t expected = static_cast<size_t>(
         std::popcount(static_cast<uint16_t>(touched | (old != nullptr ? old->mask() : 0))));
     void* memory = MemNode::allocate(expected);
-    // Built here, then copied in one go (writing each slot into the cold node as it comes
-    // was slower). Not zeroed: only the first `count` are read.
+
+    // One group of updates per touched slot, then each group's new slot value.
+    Groups groups;
+    for (size_t begin = 0, kept = 0; begin < updates.size();) {
+      const uint32_t nibble = key_nibble(updates[begin].key, depth);
+      size_t end = begin + 1;
+      while (end < updates.size() && key_nibble(updates[end].key, depth) == nibble) ++end;
+      while (kept < before.size() && before[kept].nibble < nibble) ++kept;
+      const MemSlot* existing =
+          kept < before.size() && before[kept].nibble == nibble ? &before[kept++] : nullptr;
+      groups.at[groups.count++] = Group{nibble, existing, updates.subspan(begin, end - begin),
+                                        Result<SlotValue>(SlotValue{})};
+      begin = end;
+    }
+    if (worker != nullptr && updates.size() >= kParallelUpdatesMin && groups.count > 1) {
+      update_in_parallel(&groups, depth, worker);
+    } else {
+      for (size_t g = 0; g < groups.count; ++g) update_group(&groups.at[g], depth);
+    }
+    for (size_t g = 0; g < groups.count; ++g) {
+      if (!groups.at[g].value) {
+        MemNode::release(memory, expected);
+        return groups.at[g].value.status();
+      }
+    }
+
+    // The slots: the untouched ones and the groups' values, in nibble order. Built here, then
+    // copied in one go (writing each slot into the cold node as it comes was slower). Not
+    // zeroed: only the first `count` are read.
     union Slots {
       Slots() {}
       MemSlot at[kTreeRadix];
     } buffer;
     MemSlot* const slots = buffer.at;
     size_t count = 0, kept = 0;
-    uint16_t changed = 0;
-    for (size_t begin = 0; begin < updates.size();) {
-      const uint32_t nibble = key_nibble(updates[begin].key, depth);
-      changed |= static_cast<uint16_t>(1u << nibble);
-      size_t end = begin + 1;
-      while (end < updates.size() && key_nibble(updates[end].key, depth) == nibble) ++end;
-      while (kept < before.size() && before[kept].nibble < nibble) slots[count++] = before[kept++];
-      const MemSlot* existing = nullptr;
-      if (kept < before.size() && before[kept].nibble == nibble) existing = &before[kept++];
-      auto value = update_slot(existing, depth + 1, updates.subspan(begin, end - begin));
-      if (!value) {
-        MemNode::release(memory, expected);
-        return value.status();
+    for (size_t g = 0; g < groups.count; ++g) {
+      const Group& group = groups.at[g];
+      while (kept < before.size() && before[kept].nibble < group.nibble) {
+        slots[count++] = before[kept++];
       }
-      if (value->node != nullptr) {
+      if (group.existing != nullptr) ++kept;
+      const SlotValue& value = *group.value;
+      if (value.node != nullptr) {
         MemSlot slot;
-        slot.nibble = static_cast<uint8_t>(nibble);
+        slot.nibble = static_cast<uint8_t>(group.nibble);
         slot.is_leaf = false;
-        slot.hash = value->node->hash;
-        slot.child = value->node;
+        slot.hash = value.node->hash;
+        slot.child = value.node;
         slots[count++] = slot;
-      } else if (value->leaf.has_value()) {
-        const bool unchanged =
-            existing != nullptr && existing->is_leaf && existing->leaf == *value->leaf;
-        slots[count++] =
-            unchanged ? *existing : leaf_slot(static_cast<uint8_t>(nibble), *value->leaf);
+      } else if (value.leaf.has_value()) {
+        const bool unchanged = group.existing != nullptr && group.existing->is_leaf &&
+                               group.existing->leaf == *value.leaf;
+        slots[count++] = unchanged ? *group.existing
+                                   : leaf_slot(static_cast<uint8_t>(group.nibble), *value.leaf);
       }
-      begin = end;
     }
     while (kept < before.size()) slots[count++] = before[kept++];
 
@@ -180,7 +254,7 @@ class Applier {
     std::copy(slots, slots + count, MemNode::slots_at(memory));
     MemNode* node = MemNode::make_at(born_, count, memory);
     written_.push_back(node);
-    hash_node(node, changed, old);
+    hash_node(node, touched, old);
     if (old == nullptr || old->born != born_) ++created_;
     return SlotValue{std::nullopt, node};
   }
@@ -198,6 +272,52 @@ class Applier {
   }
 
  private:
+  // A batch this large is split between two threads at the root: a worker's wake-up costs far
+  // less than half its work.
+  static constexpr size_t kParallelUpdatesMin = 64;
+
+  struct Group {
+    uint32_t nibble = 0;
+    const MemSlot* existing = nullptr;  // the slot it updates (nullptr: a new slot)
+    std::span<const TreeUpdate> updates;
+    Result<SlotValue> value = SlotValue{};
+  };
+  struct Groups {
+    std::array<Group, kTreeRadix> at;
+    size_t count = 0;
+  };
+
+  void update_group(Group* group, uint32_t depth) {
+    group->value = update_slot(group->existing, depth + 1, group->updates);
+  }
+  // Updates the groups not yet taken, one at a time, from `next`.
+  void update_groups(Groups* groups, std::atomic<size_t>* next, uint32_t depth) {
+    for (size_t g = next->fetch_add(1); g < groups->count; g = next->fetch_add(1)) {
+      update_group(&groups->at[g], depth);
+    }
+  }
+
+  // This thread and the worker, with an Applier of its own (taken over by this one once
+  // done), take the groups one at a time: a worker that wakes late (waking a halted vCPU can
+  // take 0.1 ms) takes fewer, and neither waits on the other's share.
+  void update_in_parallel(Groups* groups, uint32_t depth, MemTreeWorker* worker) {
+    std::atomic<size_t> next{0};
+    Applier other(born_);
+    worker->start([&] { other.update_groups(groups, &next, depth); });
+    update_groups(groups, &next, depth);
+    worker->wait();
+    take(&other);
+  }
+
+  void take(Applier* other) {
+    const auto append = [](auto* to, auto& from) { to->insert(to->end(), from.begin(), from.end()); };
+    append(&written_, other->written_);
+    append(&replaced_in_batch_, other->replaced_in_batch_);
+    append(&replaced_in_version_, other->replaced_in_version_);
+    append(&erased_, other->erased_);
+    created_ += other->created_;
+  }
+
   Result<SlotValue> update_slot(const MemSlot* existing, uint32_t depth,
                                 std::span<const TreeUpdate> updates) {
     if (existing != nullptr && !existing->is_leaf) {
@@ -326,7 +446,8 @@ MemTree::MemTree(MemTree&& other) noexcept
       published_(other.published_),
       in_batch_(std::exchange(other.in_batch_, false)),
       batch_root_(std::exchange(other.batch_root_, nullptr)),
-      batch_replaced_(std::move(other.batch_replaced_)) {}
+      batch_replaced_(std::move(other.batch_replaced_)),
+      worker_(std::move(other.worker_)) {}
 
 MemTree& MemTree::operator=(MemTree&& other) noexcept {
   if (this != &other) {
@@ -343,7 +464,8 @@ Result<Hash> MemTree::apply(std::span<const TreeUpdate> updates, MemTreeChanges*
   }
   if (updates.empty()) return mem_tree_root_hash(root());
   Applier applier(batch_born());
-  auto value = applier.update_node(root(), 0, updates);
+  if (worker_ == nullptr) worker_ = std::make_unique<MemTreeWorker>();
+  auto value = applier.update_node(root(), 0, updates, worker_.get());
   if (!value) {
     applier.undo();
     return value.status();

@@ -77,6 +77,7 @@ class MemNode {
   static void release(void* memory, size_t slots);
   static void free(const MemNode* node);
   static void free(const MemReplaced& replaced);  // without reading the node
+  static void free(std::span<const MemReplaced> replaced);
   static void free_subtree(const MemNode* node);  // the node and every node below it
   MemSlot* slot_data() const;
   MemInnerHashes* inner_data() const;  // nullptr: sparse
@@ -103,7 +104,8 @@ struct MemSubtreeDeleter {
 };
 using MemSubtree = std::unique_ptr<const MemNode, MemSubtreeDeleter>;
 
-class MemTreeNodes;  // mem_tree.cc
+class MemTreeNodes;   // mem_tree_internal.h
+class MemTreeWorker;  // mem_tree.cc
 
 // One published version: its height and root, held by readers through a shared_ptr. Its
 // nodes stay while it is held.
@@ -167,6 +169,7 @@ class MemTree {
   bool in_batch_ = false;
   const MemNode* batch_root_ = nullptr;
   std::vector<MemReplaced> batch_replaced_;  // head_'s nodes the batch replaced
+  std::unique_ptr<MemTreeWorker> worker_;    // a second thread for large batches
 };
 
 inline Hash mem_tree_root_hash(const MemNode* root) { return root ? root->hash : Hash{}; }

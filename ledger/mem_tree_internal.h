@@ -101,7 +101,7 @@ class MemTreeNodes {
     std::vector<MemReplaced> nodes;
     const MemNode* tree = nullptr;  // the orphaned live tree
     void free() {
-      for (const MemReplaced& node : nodes) MemNode::free(node);
+      MemNode::free(nodes);
       MemNode::free_subtree(tree);
     }
   };

@@ -1,5 +1,8 @@
 // MemNode's allocation and the lifetimes of versions' nodes (ledger/mem_tree.h).
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -21,8 +24,9 @@ constexpr bool kPoolNodes = !kAddressSanitizer;
 // Freed nodes kept for reuse, one free list per slot count. A commit allocates and frees
 // about one node per level of each path, and glibc serves these sizes (up to 2.3 KiB) from
 // its slow bins: malloc and free were a fifth of a 1M-account tree's update. Nodes are
-// freed on any thread (by whoever releases a version), hence a lock per list. At most
-// kCachedBytesMax stay cached; the rest go back to the heap.
+// freed on any thread (by whoever releases a version), hence a lock per list; taken a few
+// at a time into a thread's own list. At most kCachedBytesMax stay cached; the rest go back
+// to the heap.
 class NodePool {
  public:
   static NodePool& get() {
@@ -32,11 +36,11 @@ class NodePool {
 
   void* allocate(size_t slots) {
     if (kPoolNodes) {
-      FreeList& list = lists_[slots];
-      std::lock_guard<std::mutex> lock(list.mutex);
-      if (!list.nodes.empty()) {
-        void* node = list.nodes.back();
-        list.nodes.pop_back();
+      std::vector<void*>& mine = ThreadNodes::get().lists[slots];
+      if (mine.empty()) take(slots, &mine);
+      if (!mine.empty()) {
+        void* node = mine.back();
+        mine.pop_back();
         cached_bytes_.fetch_sub(node_bytes(slots), std::memory_order_relaxed);
         return node;
       }
@@ -52,13 +56,72 @@ class NodePool {
       ::operator delete(memory);
       return;
     }
+    put_back(memory, slots);
+  }
+
+  // release() of many nodes, taking each list's lock once.
+  void release_all(std::span<const MemReplaced> nodes) {
+    if (!kPoolNodes) {
+      for (const MemReplaced& node : nodes) ::operator delete(const_cast<MemNode*>(node.node));
+      return;
+    }
+    size_t bytes = 0;
+    for (const MemReplaced& node : nodes) bytes += node_bytes(node.slots);
+    if (cached_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes > kCachedBytesMax) {
+      cached_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+      for (const MemReplaced& node : nodes) release(const_cast<MemNode*>(node.node), node.slots);
+      return;
+    }
+    std::array<std::vector<void*>, kTreeRadix + 1>& by_slots = ThreadNodes::get().released;
+    for (const MemReplaced& node : nodes) {
+      by_slots[node.slots].push_back(const_cast<MemNode*>(node.node));
+    }
+    for (size_t slots = 0; slots < by_slots.size(); ++slots) {
+      if (by_slots[slots].empty()) continue;
+      FreeList& list = lists_[slots];
+      std::lock_guard<std::mutex> lock(list.mutex);
+      list.nodes.insert(list.nodes.end(), by_slots[slots].begin(), by_slots[slots].end());
+      by_slots[slots].clear();
+    }
+  }
+
+ private:
+  static constexpr size_t kCachedBytesMax = size_t{64} << 20;
+  // Nodes a thread takes from a shared list at once.
+  static constexpr size_t kTakenAtOnce = 32;
+
+  // A thread's own free nodes, taken from the shared lists kTakenAtOnce at a time: the tree's
+  // writer and its worker (MemTreeWorker) allocate at once, and taking a lock per node made
+  // them wait on each other. Given back when the thread ends.
+  struct ThreadNodes {
+    static ThreadNodes& get() {
+      thread_local ThreadNodes nodes;
+      return nodes;
+    }
+    ~ThreadNodes() {
+      for (size_t slots = 0; slots < lists.size(); ++slots) {
+        for (void* node : lists[slots]) NodePool::get().put_back(node, slots);
+      }
+    }
+    std::array<std::vector<void*>, kTreeRadix + 1> lists;
+    std::array<std::vector<void*>, kTreeRadix + 1> released;  // release_all's, always empty
+  };
+
+  void take(size_t slots, std::vector<void*>* into) {
+    FreeList& list = lists_[slots];
+    std::lock_guard<std::mutex> lock(list.mutex);
+    const size_t count = std::min(kTakenAtOnce, list.nodes.size());
+    into->insert(into->end(), list.nodes.end() - static_cast<std::ptrdiff_t>(count),
+                 list.nodes.end());
+    list.nodes.resize(list.nodes.size() - count);
+  }
+
+  void put_back(void* memory, size_t slots) {
     FreeList& list = lists_[slots];
     std::lock_guard<std::mutex> lock(list.mutex);
     list.nodes.push_back(memory);  // (the free node itself is not touched: it is cold)
   }
 
- private:
-  static constexpr size_t kCachedBytesMax = size_t{64} << 20;
   struct FreeList {
     std::mutex mutex;
     std::vector<void*> nodes;
@@ -114,6 +177,8 @@ void MemNode::free(const MemNode* node) {
 void MemNode::free(const MemReplaced& replaced) {
   NodePool::get().release(const_cast<MemNode*>(replaced.node), replaced.slots);
 }
+
+void MemNode::free(std::span<const MemReplaced> replaced) { NodePool::get().release_all(replaced); }
 
 void MemNode::free_subtree(const MemNode* node) {
   if (node == nullptr) return;

@@ -56,9 +56,11 @@ using TreeVersion = MemTreeVersion;
 
 struct TreeCacheOptions {
   // Flush at least every this many commits. The tree is in memory whatever the interval; a
-  // longer one rewrites each node once for more updates (less write volume), and costs a
-  // longer replay when the store opens (bounded by flush_bytes).
-  uint64_t flush_commits = 1024;
+  // longer one rewrites each node once for more updates (less write volume: with large
+  // blocks of random accounts a flush rewrites about the whole tree, and its writes slow the
+  // ledger's synced commits while they go to disk), and costs a longer replay when the store
+  // opens (bounded by flush_bytes).
+  uint64_t flush_commits = 4096;
   // or once the pending updates stored since the last flush take this many bytes. A commit
   // waits for a flush still running only when twice either bound is reached, so opening the
   // store replays at most about three times flush_bytes.
