@@ -49,6 +49,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,8 @@ namespace phalanx::ledger {
 namespace {
 
 constexpr size_t kPopulateChunk = 65536;
+// Batches of one tree before the other's turn.
+constexpr uint64_t kRoundsInTurn = 32;
 
 struct Options {
   uint64_t small = 1000;
@@ -283,7 +287,7 @@ void print_free_list(const lmdb::Env& env) {
   MDB_stat stat{};
   const int rc = mdb_stat(txn->get(), 0 /* FREE_DBI */, &stat);
   if (rc != 0) die("mdb_stat", lmdb::error("mdb_stat", rc));
-  std::printf("    LMDB free list: %zu records in %zu leaf and %zu overflow pages\n",
+  std::printf(" LMDB free list: %zu records in %zu leaf and %zu overflow pages\n",
               static_cast<size_t>(stat.ms_entries), static_cast<size_t>(stat.ms_leaf_pages),
               static_cast<size_t>(stat.ms_overflow_pages));
 }
@@ -305,63 +309,92 @@ double mean(const std::vector<double>& values) {
   return values.empty() ? 0 : sum / static_cast<double>(values.size());
 }
 
-// `cache`: nullptr measures in-place writes. A write-back run ends with a flush, so the
-// next run starts from the same kind of tree.
-Timing measure(TreeUnderTest& tree, const Options& options, bool durable, TreeCache* cache,
-               Rng& rng) {
-  const int rc = mdb_env_set_flags(tree.env.get(), MDB_NOSYNC, durable ? 0 : 1);
-  if (rc != 0) die("mdb_env_set_flags", lmdb::error("mdb_env_set_flags", rc));
-  std::vector<double> times;
-  std::vector<double> cpu_times;
+// `count` distinct random accounts of `tree`, each with a new value.
+std::vector<TreeUpdate> random_updates(const TreeUnderTest& tree, uint64_t count, Rng& rng) {
+  std::vector<TreeUpdate> updates;
+  std::vector<bool> used(tree.keys.size(), false);
+  while (updates.size() < std::min<uint64_t>(count, tree.keys.size())) {
+    const uint64_t index = rng.next() % tree.keys.size();
+    if (used[index]) continue;
+    used[index] = true;
+    updates.push_back({tree.keys[index], rng.hash()});
+  }
+  return updates;
+}
+
+// One tree's batches in one mode.
+struct Run {
+  TreeWriter writer;
+  std::vector<double> times, cpu_times;
+  uint64_t nodes_written = 0, bytes_written = 0;
   Timing timing;
-  uint64_t nodes_written = 0;
-  const uint64_t bytes_before = bytes_written();
-  const uint64_t warmup = 3;
-  TreeWriter writer{cache, tree.height};
-  for (uint64_t round = 0; round < options.rounds + warmup; ++round) {
-    std::vector<TreeUpdate> updates;
-    std::vector<bool> used(tree.keys.size(), false);
-    while (updates.size() < std::min<uint64_t>(options.batch, tree.keys.size())) {
-      const uint64_t index = rng.next() % tree.keys.size();
-      if (used[index]) continue;
-      used[index] = true;
-      updates.push_back({tree.keys[index], rng.hash()});
-    }
-    const BatchTime time =
-        timed_batch(tree.env, tree.databases.legacy_tree, std::move(updates), &writer, &nodes_written);
-    if (round >= warmup) {
-      times.push_back(time.wall_ms);
-      cpu_times.push_back(time.cpu_ms);
-      timing.phases.add(time.phases, 1.0 / static_cast<double>(options.rounds));
-      if (cache != nullptr && cache->commits_since_flush() == 0) {
-        ++timing.flushes;
-        timing.flush_phases.add(time.phases, 1.0);
-      }
-    }
-  }
-  const uint64_t bytes_after = bytes_written();
-  if (cache != nullptr) {  // the rest of this run's dirty nodes, outside the timing
-    Status status = cache->flush_now();
-    if (!status) die("flush", status);
-  }
-  tree.height = writer.height;
+};
+
+Timing summary(Run& run, uint64_t rounds) {
+  Timing& timing = run.timing;
   if (timing.flushes > 0) {
     Phases sum = timing.flush_phases;
     timing.flush_phases = Phases{};
     timing.flush_phases.add(sum, 1.0 / static_cast<double>(timing.flushes));
   }
-  const double batches = static_cast<double>(options.rounds + warmup);
-  timing.mean_ms = mean(times);
-  timing.cpu_mean_ms = mean(cpu_times);
-  std::sort(times.begin(), times.end());
-  std::sort(cpu_times.begin(), cpu_times.end());
-  timing.max_ms = times.back();
-  timing.median_ms = times[times.size() / 2];
-  timing.p90_ms = times[times.size() * 9 / 10];
-  timing.cpu_median_ms = cpu_times[cpu_times.size() / 2];
-  timing.nodes_written = static_cast<double>(nodes_written) / batches;
-  timing.kib_written = static_cast<double>(bytes_after - bytes_before) / 1024.0 / batches;
+  timing.mean_ms = mean(run.times);
+  timing.cpu_mean_ms = mean(run.cpu_times);
+  std::sort(run.times.begin(), run.times.end());
+  std::sort(run.cpu_times.begin(), run.cpu_times.end());
+  timing.max_ms = run.times.back();
+  timing.median_ms = run.times[run.times.size() / 2];
+  timing.p90_ms = run.times[run.times.size() * 9 / 10];
+  timing.cpu_median_ms = run.cpu_times[run.cpu_times.size() / 2];
+  timing.nodes_written = static_cast<double>(run.nodes_written) / static_cast<double>(rounds);
+  timing.kib_written = static_cast<double>(run.bytes_written) / 1024.0 / static_cast<double>(rounds);
   return timing;
+}
+
+// Both trees in one mode, kRoundsInTurn batches of each in turn: the host's drift (the time a
+// synced commit takes varies by tens of percent over a minute) falls on both alike, and only
+// the first batch of a turn starts with caches holding the other tree. `caches` nullptr:
+// in-place writes. A write-back run ends with a flush, so the next run starts from the same
+// kind of tree.
+void measure(const std::array<TreeUnderTest*, 2>& trees, const std::array<TreeCache*, 2>& caches,
+             const Options& options, bool durable, Rng& rng, std::array<Timing, 2>* out) {
+  std::array<Run, 2> runs;
+  for (size_t t = 0; t < 2; ++t) {
+    const int rc = mdb_env_set_flags(trees[t]->env.get(), MDB_NOSYNC, durable ? 0 : 1);
+    if (rc != 0) die("mdb_env_set_flags", lmdb::error("mdb_env_set_flags", rc));
+    runs[t].writer = TreeWriter{caches[t], trees[t]->height};
+  }
+  const uint64_t warmup = 3;
+  const uint64_t total = options.rounds + warmup;
+  for (uint64_t first = 0; first < total; first += kRoundsInTurn) {
+    for (size_t t = 0; t < 2; ++t) {
+      for (uint64_t round = first; round < std::min(total, first + kRoundsInTurn); ++round) {
+        Run& run = runs[t];
+        uint64_t nodes_written = 0;
+        const uint64_t bytes_before = bytes_written();
+        const BatchTime time = timed_batch(trees[t]->env, trees[t]->databases.legacy_tree,
+                                           random_updates(*trees[t], options.batch, rng),
+                                           &run.writer, &nodes_written);
+        if (round < warmup) continue;
+        run.bytes_written += bytes_written() - bytes_before;
+        run.nodes_written += nodes_written;
+        run.times.push_back(time.wall_ms);
+        run.cpu_times.push_back(time.cpu_ms);
+        run.timing.phases.add(time.phases, 1.0 / static_cast<double>(options.rounds));
+        if (caches[t] != nullptr && caches[t]->commits_since_flush() == 0) {
+          ++run.timing.flushes;
+          run.timing.flush_phases.add(time.phases, 1.0);
+        }
+      }
+    }
+  }
+  for (size_t t = 0; t < 2; ++t) {
+    if (caches[t] != nullptr) {  // the rest of this run's dirty nodes, outside the timing
+      Status status = caches[t]->flush_now();
+      if (!status) die("flush", status);
+    }
+    trees[t]->height = runs[t].writer.height;
+    (*out)[t] = summary(runs[t], options.rounds);
+  }
 }
 
 bool parse_u64(const char* text, uint64_t* out) {
@@ -436,12 +469,18 @@ int modes_measured(const Options& options) { return options.write_back_only ? 2 
 constexpr const char* kModes[4] = {"write-back durable", "write-back nosync", "in-place durable",
                                    "in-place nosync"};
 
-void measure_mode(TreeUnderTest& tree, const Options& options, int mode, TreeCache* cache,
-                  Rng& rng, Timing* result) {
-  std::printf("  measuring %s...\n", kModes[mode]);
+void measure_mode(const std::array<TreeUnderTest*, 2>& trees,
+                  const std::array<TreeCache*, 2>& caches, const Options& options, int mode,
+                  Rng& rng, Timing (&results)[2][4]) {
+  std::printf("measuring %s...\n", kModes[mode]);
   std::fflush(stdout);
-  *result = measure(tree, options, mode % 2 == 0, cache, rng);
-  print_free_list(tree.env);
+  std::array<Timing, 2> timings;
+  measure(trees, caches, options, mode % 2 == 0, rng, &timings);
+  for (size_t t = 0; t < 2; ++t) {
+    results[t][mode] = timings[t];
+    std::printf("  %llu accounts:", static_cast<unsigned long long>(trees[t]->keys.size()));
+    print_free_list(trees[t]->env);
+  }
 }
 
 void print_results(const Options& options, const Timing (&results)[2][4]) {
@@ -501,25 +540,40 @@ int run(int argc, char** argv) {
   Rng rng(1);
   Timing results[2][4];  // [small|large][kModes]
   const uint64_t sizes[2] = {options.small, options.large};
+  std::string dirs[2];
   for (int s = 0; s < 2; ++s) {
-    const std::string dir = options.dir + "/tree-" + std::to_string(sizes[s]);
-    if (!options.write_back_only) {
-      TreeUnderTest tree = populate(dir + "-in-place", sizes[s], options.write_map, true, rng);
-      for (int m = 2; m < 4; ++m) measure_mode(tree, options, m, nullptr, rng, &results[s][m]);
-    }
+    dirs[s] = options.dir + "/tree-" + std::to_string(sizes[s]);
+    // Each run builds its trees from scratch (a directory left by an earlier run holds pending
+    // updates of another tree).
+    std::filesystem::remove_all(dirs[s]);
+    std::filesystem::remove_all(dirs[s] + "-in-place");
+  }
+  if (!options.write_back_only) {
+    TreeUnderTest small = populate(dirs[0] + "-in-place", sizes[0], options.write_map, true, rng);
+    TreeUnderTest large = populate(dirs[1] + "-in-place", sizes[1], options.write_map, true, rng);
+    for (int m = 2; m < 4; ++m) measure_mode({&small, &large}, {}, options, m, rng, results);
+  }
+  std::optional<TreeUnderTest> trees[2];
+  std::unique_ptr<TreeCache> caches[2];
+  for (int s = 0; s < 2; ++s) {
     const auto start = std::chrono::steady_clock::now();
-    TreeUnderTest tree = populate(dir, sizes[s], options.write_map, false, rng);
+    trees[s].emplace(populate(dirs[s], sizes[s], options.write_map, false, rng));
+    caches[s] = std::make_unique<TreeCache>(std::move(trees[s]->flusher), trees[s]->databases,
+                                            TreeCacheOptions{options.flush_commits});
+    load_tree(*trees[s], caches[s].get());
     const double setup_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("tree of %llu accounts: populated in %.1f s, its environment %.1f MiB on disk\n",
+    std::printf("tree of %llu accounts: populated and loaded in %.1f s, its environment %.1f MiB\n",
                 static_cast<unsigned long long>(sizes[s]), setup_s,
-                allocated_mib(dir + "/tree/data.mdb"));
-    TreeCache cache(std::move(tree.flusher), tree.databases,
-                    TreeCacheOptions{options.flush_commits});  // store default bytes
-    load_tree(tree, &cache);
-    for (int m = 0; m < 2; ++m) measure_mode(tree, options, m, &cache, rng, &results[s][m]);
-    std::printf("  per batch: %.0f KiB handed to the kernel write-back (nosync)",
-                results[s][1].kib_written);
+                allocated_mib(dirs[s] + "/tree/data.mdb"));
+  }
+  for (int m = 0; m < 2; ++m) {
+    measure_mode({&*trees[0], &*trees[1]}, {caches[0].get(), caches[1].get()}, options, m, rng,
+                 results);
+  }
+  for (int s = 0; s < 2; ++s) {
+    std::printf("%llu accounts, per batch: %.0f KiB handed to the kernel write-back (nosync)",
+                static_cast<unsigned long long>(sizes[s]), results[s][1].kib_written);
     if (!options.write_back_only) {
       std::printf(", %.0f in-place; in-place writes %.0f nodes", results[s][3].kib_written,
                   results[s][3].nodes_written);

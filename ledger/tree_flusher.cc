@@ -1,5 +1,8 @@
 #include "ledger/tree_flusher.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <string_view>
 
 #include "ledger/store_records.h"
@@ -11,6 +14,9 @@ namespace {
 constexpr std::string_view kHeight = "height";
 // Flags that would let a commit return before it is on disk, or expose the map to stray writes.
 constexpr unsigned int kUnsafeFlags = MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC | MDB_WRITEMAP;
+
+// The flusher thread's nice value (Linux: per thread).
+constexpr int kFlusherNice = 10;
 
 Status stopped() { return Status::error("the state tree's flusher is stopping"); }
 
@@ -111,6 +117,9 @@ std::optional<uint64_t> TreeFlusher::durable_height() const {
 }
 
 void TreeFlusher::run() {
+  // Background work: the commit path (the writer and the tree's worker) goes first on a busy
+  // core. Best effort: a thread may always lower its own priority.
+  static_cast<void>(setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kFlusherNice));
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     changed_.wait(lock, [&] { return stopping_.load() || job_.has_value(); });
