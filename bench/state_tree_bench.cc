@@ -1,41 +1,43 @@
 // phalanx-state-bench: the cost of one block's state-tree update as the tree grows.
 //
-// For a small and a large tree (default 1k and 1M accounts) stored in LMDB, it times
-// batches of `--batch` random account updates (default 500, about one full block), each in
-// its own write transaction, as the store commits a block. Two ways of storing the tree:
-//   write-back  the store's way (ledger/tree_cache.h): the populated tree is first read into
-//               memory as the store does when it opens; each commit writes its updates to
-//               tree_pending, and every `--flush-commits` commits (default: the store's,
-//               1,024) one commit writes all dirty nodes;
-//   in-place    every commit rewrites each node it touched (the store before format 2).
-// It reports the mean per batch (which spreads the flushes over the commits between them),
-// the median, p90 and max, and the large/small ratio of the means (issue #2's target: <= 2x).
+// For a small and a large tree (default 1k and 1M accounts), it times batches of `--batch`
+// random account updates (default 500, about one full block), each in its own LMDB write
+// transaction, as the store commits a block. Two ways of storing the tree:
+//   write-back  the store's way (ledger/tree_cache.h): the populated tree, in its own LMDB
+//               environment as a format-3 store keeps it, is read into memory as the store
+//               does when it opens; each commit updates it in memory and writes its updates
+//               to the ledger environment's tree_pending; every `--flush-commits` commits
+//               (default: the store's, 4,096) or 64 MiB of pending updates, the flusher
+//               thread writes the dirty nodes in the background;
+//   in-place    every commit rewrites each node it touched in the ledger environment (the
+//               store before format 2).
+// The two trees are measured in turns of 32 batches, so that the host's drift falls on both
+// alike. It reports the mean per batch (which spreads the flushes over the commits between
+// them), the median, p90 and max, and the large/small ratio of the means (issue #2's target:
+// <= 2x).
 //
 // Two durability modes are measured on the same trees:
 //   durable  the store's mode: every commit fsyncs before returning;
-//   nosync   MDB_NOSYNC, allowed ONLY here: it removes the disk flush from the timing so the
-//            tree's own CPU and page-copy cost is visible. The store never uses it.
+//   nosync   MDB_NOSYNC on the ledger environment, allowed ONLY here: it removes the disk
+//            flush from the timing so the tree's own CPU and page-copy cost is visible. The
+//            store never uses it (nor does the tree's environment, here or anywhere).
 // Population uses MDB_NOSYNC too (one sync at the end): it is setup, not what is measured.
 // --writemap measures MDB_WRITEMAP (dirty pages written from the map, no pwrite copies), an
 // option the store does not take: it would expose the map to stray writes.
 // Besides wall time it prints the process's CPU time per batch (every thread: the writer, the
 // tree's worker and the flusher writing nodes in the background), which a busy host disturbs
-// less,
-// and a write-back commit's mean time by phase: TreeCache::apply (the tree update), finish
-// (the pending record, or the flush), the LMDB commit, and committed() (publishing).
-// --write-back-only skips the in-place modes.
-//
-// (Until session 8 the write-back modes skipped that read and measured a tree growing from
-// empty: their 1M figures of session 7 were of a smaller tree.)
+// less, and a write-back commit's mean time by phase: TreeCache::apply (the tree update),
+// finish (the pending record), the LMDB commit, and committed() (publishing, and handing a
+// due flush to the flusher). --write-back-only skips the in-place modes.
 //
 // Why in-place cannot meet 2x: 500 random updates saturate a 1k tree (~270 of its nodes
 // rewritten) but touch ~1300 nodes of a 1M tree (sum over levels of min(16^level, 500)), and
 // LMDB copies a 4 KiB page per node it rewrites. Write-back rewrites each dirty node once per
-// flush, and a flush's nodes share pages. Per update the path cost is the depth:
-// log16(1M)/log16(1k) = 2. Write-back (the tree in memory, ledger/mem_tree.h) still misses
-// it: the hash grammar is binary, and below the ~9 levels 500 random paths share, the 1M tree
-// hashes ~6,000 internal nodes a batch against the 1k tree's ~1,000; its flushes rewrite most
-// of the 134 MiB tree. Figures: docs/performance.md (sessions 5 to 7).
+// flush, off the commit path. Per update the path cost is the depth: log16(1M)/log16(1k) = 2,
+// but the hash grammar is binary, and below the ~9 levels 500 random paths share, the 1M tree
+// hashes ~6,000 internal nodes a batch against the 1k tree's ~1,650, and copies ~1,240 cold
+// 2.3 KiB nodes: its CPU per batch stays 3-4x the 1k tree's. Figures: docs/performance.md
+// (sessions 5 to 9).
 //
 // Usage: phalanx-state-bench [--small N] [--large N] [--batch N] [--rounds N] [--dir DIR]
 //                            [--flush-commits N] [--writemap] [--write-back-only]
