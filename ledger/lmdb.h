@@ -21,6 +21,12 @@ namespace phalanx::ledger::lmdb {
 
 Status error(const char* call, int rc);
 
+// Flags that would let a commit return before it is on disk (NOSYNC, NOMETASYNC, MAPASYNC) or
+// make the map writable, so a stray write through a returned pointer corrupts it (WRITEMAP):
+// never on the store's environments.
+inline constexpr unsigned int kNotDurableFlags =
+    MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC | MDB_WRITEMAP;
+
 struct EnvOptions {
   uint64_t map_size_bytes = uint64_t{64} << 30;  // sparse: costs nothing until written
   uint32_t databases_max = 16;

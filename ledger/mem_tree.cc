@@ -166,6 +166,10 @@ struct SlotValue {
 // a failed apply wrote, leaving the batch as it was.
 class Applier {
  public:
+  // A batch this large is split between two threads at the root: a worker's wake-up costs far
+  // less than half its work.
+  static constexpr size_t kParallelUpdatesMin = 64;
+
   explicit Applier(uint64_t born) : born_(born) {}
 
   // Applies `updates` (all under this node's path) to `old` (nullptr: a new node); returns
@@ -272,10 +276,6 @@ class Applier {
   }
 
  private:
-  // A batch this large is split between two threads at the root: a worker's wake-up costs far
-  // less than half its work.
-  static constexpr size_t kParallelUpdatesMin = 64;
-
   struct Group {
     uint32_t nibble = 0;
     const MemSlot* existing = nullptr;  // the slot it updates (nullptr: a new slot)
@@ -464,7 +464,9 @@ Result<Hash> MemTree::apply(std::span<const TreeUpdate> updates, MemTreeChanges*
   }
   if (updates.empty()) return mem_tree_root_hash(root());
   Applier applier(batch_born());
-  if (worker_ == nullptr) worker_ = std::make_unique<MemTreeWorker>();
+  if (worker_ == nullptr && updates.size() >= Applier::kParallelUpdatesMin) {
+    worker_ = std::make_unique<MemTreeWorker>();
+  }
   auto value = applier.update_node(root(), 0, updates, worker_.get());
   if (!value) {
     applier.undo();

@@ -72,7 +72,8 @@ class NodePool {
       for (const MemReplaced& node : nodes) release(const_cast<MemNode*>(node.node), node.slots);
       return;
     }
-    std::array<std::vector<void*>, kTreeRadix + 1>& by_slots = ThreadNodes::get().released;
+    // (Not a thread's own lists: a version may be released after they are gone, at exit.)
+    std::array<std::vector<void*>, kTreeRadix + 1> by_slots;
     for (const MemReplaced& node : nodes) {
       by_slots[node.slots].push_back(const_cast<MemNode*>(node.node));
     }
@@ -81,7 +82,6 @@ class NodePool {
       FreeList& list = lists_[slots];
       std::lock_guard<std::mutex> lock(list.mutex);
       list.nodes.insert(list.nodes.end(), by_slots[slots].begin(), by_slots[slots].end());
-      by_slots[slots].clear();
     }
   }
 
@@ -104,7 +104,6 @@ class NodePool {
       }
     }
     std::array<std::vector<void*>, kTreeRadix + 1> lists;
-    std::array<std::vector<void*>, kTreeRadix + 1> released;  // release_all's, always empty
   };
 
   void take(size_t slots, std::vector<void*>* into) {

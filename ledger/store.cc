@@ -9,10 +9,6 @@ namespace phalanx::ledger {
 
 namespace {
 
-// Flags that would let a commit return before it is on disk (NOSYNC, NOMETASYNC, MAPASYNC) or
-// make the map writable, so a stray write through a returned pointer corrupts it (WRITEMAP).
-constexpr unsigned int kUnsafeEnvFlags = MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC | MDB_WRITEMAP;
-
 // apply_block's view of the state inside the commit's write transaction (so a block sees the
 // writes of the blocks before it in the same commit_blocks call).
 class TxnAccountReader final : public AccountReader {
@@ -77,7 +73,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const Genesis
   env_options.readers_max = options.readers_max;
   auto env = lmdb::Env::open(dir, env_options);
   if (!env) return env.status();
-  PHALANX_ASSERT_MSG((env->flags() & kUnsafeEnvFlags) == 0, "the store must commit durably");
+  PHALANX_ASSERT_MSG((env->flags() & lmdb::kNotDurableFlags) == 0, "the store must commit durably");
   lmdb::EnvOptions tree_options = env_options;
   tree_options.readers_max = 16;  // the flusher's and audits'
   auto tree_flusher = TreeFlusher::open(dir + "/tree", tree_options);

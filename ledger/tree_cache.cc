@@ -136,10 +136,15 @@ void TreeCache::maybe_flush(std::shared_ptr<const TreeVersion> version) {
     return commits_since_flush_ >= times * options_.flush_commits ||
            pending_bytes_ >= times * options_.flush_bytes;
   };
-  if (!(flush_requested_ || reached(1)) || !flusher_->status()) return;
+  if (!(flush_requested_ || reached(1))) return;
   // A flush still running: wait for it only once twice the budget is pending (what opening
-  // the store would replay); a failed flush is reported by the next finish().
-  if (flusher_->busy() && (!reached(2) || !flusher_->wait())) return;
+  // the store would replay).
+  if (flusher_->busy()) {
+    if (!reached(2)) return;
+    static_cast<void>(flusher_->wait());
+  }
+  // Idle now, so its status is final: a failed flush is reported by the next finish().
+  if (!flusher_->status()) return;
   start_flush(std::move(version));
 }
 
@@ -278,22 +283,31 @@ Status TreeCache::recover(const lmdb::Txn& txn, uint64_t height, const Hash& roo
                          " does not match its stored state root (corrupt store)");
   }
   if (legacy) return move_legacy_tree(txn, height);
-  return erase_flushed_pending(txn);  // a crash may have come between a flush and the erase
+  // A crash may have come between a flush and the erase of its pending records, or between
+  // moving a format 1 or 2 tree and removing it from the ledger.
+  PHALANX_RETURN_IF_ERROR(erase_legacy_tree(txn));
+  return erase_flushed_pending(txn);
 }
 
 Status TreeCache::move_legacy_tree(const lmdb::Txn& txn, uint64_t height) {
   // The tree environment first: until this transaction commits the ledger keeps its own copy,
   // and a store whose tree environment holds a tree reads that one.
   PHALANX_RETURN_IF_ERROR(flusher_->write(tree_.root(), height));
-  PHALANX_RETURN_IF_ERROR(lmdb::clear(txn, databases_.legacy_tree));
+  PHALANX_RETURN_IF_ERROR(erase_legacy_tree(txn));
   PHALANX_RETURN_IF_ERROR(lmdb::clear(txn, databases_.pending));
-  auto erased = lmdb::erase_if_present(txn, databases_.meta, as_span(kLegacyTreeHeight));
-  if (!erased) return erased.status();
   flushed_born_ = tree_.batch_born();  // every node is on disk
   batch_changes_ = MemTreeChanges{};
   batch_pending_bytes_ = 0;
   pending_erased_upto_ = height;
   return Status::ok();
+}
+
+Status TreeCache::erase_legacy_tree(const lmdb::Txn& txn) {
+  auto entries = lmdb::entries(txn, databases_.legacy_tree);
+  if (!entries) return entries.status();
+  if (*entries > 0) PHALANX_RETURN_IF_ERROR(lmdb::clear(txn, databases_.legacy_tree));
+  auto erased = lmdb::erase_if_present(txn, databases_.meta, as_span(kLegacyTreeHeight));
+  return erased ? Status::ok() : erased.status();
 }
 
 Result<bool> TreeCache::audit(const lmdb::Txn& txn, uint64_t height, const Hash& root) const {

@@ -63,7 +63,8 @@ struct TreeCacheOptions {
   uint64_t flush_commits = 4096;
   // or once the pending updates stored since the last flush take this many bytes. A commit
   // waits for a flush still running only when twice either bound is reached, so opening the
-  // store replays at most about three times flush_bytes.
+  // store replays at most about four times flush_bytes (a flush running, the one waited for
+  // not yet durable, twice the budget since).
   uint64_t flush_bytes = uint64_t{64} << 20;
 };
 
@@ -141,6 +142,8 @@ class TreeCache {
                 MemTreeChanges* changes, uint64_t* bytes) const;
   // Moves a format 1 or 2 store's tree (now the batch's, at `height`) to the tree environment.
   Status move_legacy_tree(const lmdb::Txn& txn, uint64_t height);
+  // Removes a format 1 or 2 tree from the ledger (none left: no write).
+  Status erase_legacy_tree(const lmdb::Txn& txn);
   Status erase_flushed_pending(const lmdb::Txn& txn);
   void maybe_flush(std::shared_ptr<const TreeVersion> version);
   void start_flush(std::shared_ptr<const TreeVersion> version);

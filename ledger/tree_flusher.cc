@@ -12,41 +12,41 @@ namespace phalanx::ledger {
 namespace {
 
 constexpr std::string_view kHeight = "height";
-// Flags that would let a commit return before it is on disk, or expose the map to stray writes.
-constexpr unsigned int kUnsafeFlags = MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC | MDB_WRITEMAP;
 
 // The flusher thread's nice value (Linux: per thread).
 constexpr int kFlusherNice = 10;
 
 Status stopped() { return Status::error("the state tree's flusher is stopping"); }
 
+Result<std::optional<uint64_t>> stored_height(const lmdb::Txn& txn, MDB_dbi meta) {
+  auto stored = lmdb::get(txn, meta, as_span(kHeight));
+  if (!stored) return stored.status();
+  if (!stored->has_value()) return std::optional<uint64_t>();
+  auto height = records::decode_u64(**stored, "state tree height");
+  if (!height) return height.status();
+  return std::optional<uint64_t>(*height);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<TreeFlusher>> TreeFlusher::open(const std::string& dir,
                                                        const lmdb::EnvOptions& options) {
-  if ((options.extra_flags & kUnsafeFlags) != 0) {
-    return Status::error("the state tree's environment must commit durably");
-  }
   auto env = lmdb::Env::open(dir, options);
   if (!env) return env.status();
+  if ((env->flags() & lmdb::kNotDurableFlags) != 0) {
+    return Status::error("the state tree's environment must commit durably");
+  }
   auto txn = lmdb::Txn::begin(*env, false);
   if (!txn) return txn.status();
   auto tree = lmdb::open_database(*txn, "tree", true);
   if (!tree) return tree.status();
   auto meta = lmdb::open_database(*txn, "meta", true);
   if (!meta) return meta.status();
+  auto height = stored_height(*txn, *meta);  // what is on disk; the flushes that end move it on
+  if (!height) return height.status();
   PHALANX_RETURN_IF_ERROR(txn->commit());
   std::unique_ptr<TreeFlusher> flusher(new TreeFlusher(std::move(env).value(), *tree, *meta));
-  // The height of what is on disk: the flushes that end later move it on.
-  auto txn_read = lmdb::Txn::begin(flusher->env_, true);
-  if (!txn_read) return txn_read.status();
-  auto height = lmdb::get(*txn_read, flusher->meta_, as_span(kHeight));
-  if (!height) return height.status();
-  if (height->has_value()) {
-    auto decoded = records::decode_u64(**height, "state tree height");
-    if (!decoded) return decoded.status();
-    flusher->durable_height_ = *decoded;
-  }
+  flusher->durable_height_ = *height;
   return flusher;
 }
 
@@ -66,23 +66,15 @@ Result<std::optional<uint64_t>> TreeFlusher::read(
     const std::function<Status(ByteSpan key, ByteSpan record)>& visit) const {
   auto txn = lmdb::Txn::begin(env_, true);
   if (!txn) return txn.status();
-  auto stored = lmdb::get(*txn, meta_, as_span(kHeight));
-  if (!stored) return stored.status();
-  if (!stored->has_value()) return std::optional<uint64_t>();
-  auto height = records::decode_u64(**stored, "state tree height");
-  if (!height) return height.status();
+  auto height = stored_height(*txn, meta_);
+  if (!height || !height->has_value()) return height;
   PHALANX_RETURN_IF_ERROR(lmdb::for_each(*txn, tree_, visit));
-  return std::optional<uint64_t>(*height);
+  return height;
 }
 
 Status TreeFlusher::write(const MemNode* root, uint64_t height) {
   PHALANX_ASSERT(!busy());
-  auto txn = lmdb::Txn::begin(env_, false);
-  if (!txn) return txn.status();
-  PHALANX_RETURN_IF_ERROR(lmdb::clear(*txn, tree_));
-  PHALANX_RETURN_IF_ERROR(append_all(*txn, root));
-  PHALANX_RETURN_IF_ERROR(lmdb::put(*txn, meta_, as_span(kHeight), records::encode_u64(height)));
-  PHALANX_RETURN_IF_ERROR(txn->commit());
+  PHALANX_RETURN_IF_ERROR(commit_tree(root, height, nullptr));
   std::lock_guard<std::mutex> lock(mutex_);
   durable_height_ = height;
   return Status::ok();
@@ -126,14 +118,7 @@ void TreeFlusher::run() {
     if (stopping_.load()) return;
     const TreeFlushJob& job = *job_;
     lock.unlock();
-    auto stored = [&]() -> Result<uint64_t> {
-      auto txn = lmdb::Txn::begin(env_, true);
-      if (!txn) return txn.status();
-      return lmdb::entries(*txn, tree_);
-    }();
-    // About every node changed since the last flush: rewriting the whole tree in key order
-    // costs less than a put per changed node.
-    Status status = stored ? write_job(job, job.dirty >= *stored) : stored.status();
+    Status status = write_job(job);
     lock.lock();
     if (status) {
       durable_height_ = job.version->height();
@@ -141,33 +126,51 @@ void TreeFlusher::run() {
     } else if (!stopping_.load()) {
       failure_ = Status::error("writing the state tree's nodes: " + status.message());
     }
-    job_.reset();  // releases the version (its nodes may go)
+    // The version may be the last holder of every node replaced while it was written: freed
+    // outside the lock, which the writer's next commit takes.
+    std::shared_ptr<const MemTreeVersion> written = std::move(job_->version);
+    job_.reset();
     changed_.notify_all();
+    lock.unlock();
+    written.reset();
+    lock.lock();
   }
 }
 
-Status TreeFlusher::write_job(const TreeFlushJob& job, bool whole) {
-  const MemNode* root = job.version->root();
+Status TreeFlusher::write_job(const TreeFlushJob& job) {
+  // About every node changed since the last flush: rewriting the whole tree in key order
+  // costs less than a put per changed node.
+  auto stored = [&]() -> Result<uint64_t> {
+    auto txn = lmdb::Txn::begin(env_, true);
+    if (!txn) return txn.status();
+    return lmdb::entries(*txn, tree_);
+  }();
+  if (!stored) return stored.status();
+  const bool whole = job.dirty >= *stored;
+  return commit_tree(job.version->root(), job.version->height(), whole ? nullptr : &job);
+}
+
+Status TreeFlusher::commit_tree(const MemNode* root, uint64_t height, const TreeFlushJob* changes) {
   auto txn = lmdb::Txn::begin(env_, false);
   if (!txn) return txn.status();
-  if (whole) {
-    whole_rewrites_.fetch_add(1);
+  if (changes == nullptr) {
     PHALANX_RETURN_IF_ERROR(lmdb::clear(*txn, tree_));
     PHALANX_RETURN_IF_ERROR(append_all(*txn, root));
   } else {
     // Only nodes born after the last flush differ from what the environment holds.
     Bytes record;
     PHALANX_RETURN_IF_ERROR(mem_tree_for_each_newer(
-        root, job.since, [&](const TreeNodeKey& key, const MemNode& node) {
+        root, changes->since, [&](const TreeNodeKey& key, const MemNode& node) {
           if (stopping_.load()) return stopped();
           node.encode(&record);
           return lmdb::put(*txn, tree_, key.span(), record);
         }));
-    PHALANX_RETURN_IF_ERROR(erase_gone(*txn, root, job.erased));
+    PHALANX_RETURN_IF_ERROR(erase_gone(*txn, root, changes->erased));
   }
-  PHALANX_RETURN_IF_ERROR(
-      lmdb::put(*txn, meta_, as_span(kHeight), records::encode_u64(job.version->height())));
-  return txn->commit();
+  PHALANX_RETURN_IF_ERROR(lmdb::put(*txn, meta_, as_span(kHeight), records::encode_u64(height)));
+  PHALANX_RETURN_IF_ERROR(txn->commit());
+  if (changes == nullptr) whole_rewrites_.fetch_add(1);
+  return Status::ok();
 }
 
 Status TreeFlusher::append_all(const lmdb::Txn& txn, const MemNode* root) {

@@ -11,8 +11,11 @@
 // (random accounts over many commits), empties the database and appends the whole tree in
 // key order (no search, pages left full).
 //
+// Not a cache that may be deleted: once a flush is durable, the ledger erases the pending
+// updates it covers, and the store needs this tree to rebuild the tip's.
+//
 // Thread-safety: start/write/wait and the destructor belong to the tree's writer (one thread);
-// load and the counters may be called from any thread.
+// read and the counters may be called from any thread.
 #pragma once
 
 #include <atomic>
@@ -40,7 +43,8 @@ struct TreeFlushJob {
 
 class TreeFlusher {
  public:
-  // Opens (creating) the environment in `dir`. It must commit durably (no MDB_NOSYNC...).
+  // Opens (creating) the environment in `dir`; it must commit durably (none of
+  // lmdb::kNotDurableFlags).
   static Result<std::unique_ptr<TreeFlusher>> open(const std::string& dir,
                                                    const lmdb::EnvOptions& options);
   // Abandons a flush in progress (its commits' updates stay pending in the ledger) and stops
@@ -74,7 +78,11 @@ class TreeFlusher {
  private:
   TreeFlusher(lmdb::Env env, MDB_dbi tree, MDB_dbi meta);
   void run();
-  Status write_job(const TreeFlushJob& job, bool whole);
+  Status write_job(const TreeFlushJob& job);
+  // One synced transaction: the tree of `root` at `height`, whole (`changes` nullptr: the
+  // database emptied and every node appended) or the nodes born after changes->since and the
+  // erased keys.
+  Status commit_tree(const MemNode* root, uint64_t height, const TreeFlushJob* changes);
   // Erases the keys in `erased` that `root` does not hold.
   Status erase_gone(const lmdb::Txn& txn, const MemNode* root,
                     const std::vector<TreeNodeKey>& erased);

@@ -412,5 +412,62 @@ TEST_F(TreeCacheTest, AStoreWithTheTreeInTheLedgerIsUpgraded) {
   ASSERT_NO_FATAL_FAILURE(expect_proofs(*store->snapshot(), chain));
 }
 
+// A crash after the tree environment took a format 1 or 2 tree but before the opening
+// transaction removed it from the ledger: the next open removes it.
+TEST_F(TreeCacheTest, ALegacyTreeLeftInTheLedgerAfterItMovedIsRemoved) {
+  ChainGenerator chain(genesis_, 23);
+  {
+    auto store = open_store();
+    ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 3));
+    ASSERT_TRUE(store->tree_cache().flush_now().is_ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(edit_raw([&](const lmdb::Txn& txn) {  // what the crash left
+    auto tree = lmdb::open_database(txn, "tree", false);
+    auto meta = lmdb::open_database(txn, "meta", false);
+    ASSERT_TRUE(tree.is_ok() && meta.is_ok());
+    ASSERT_TRUE(lmdb::put(txn, *tree, as_span(std::string_view("\x00", 1)), Bytes(40, 1)).is_ok());
+    ASSERT_TRUE(lmdb::put(txn, *meta, as_span(std::string_view("tree_height")),
+                          records::encode_u64(1))
+                    .is_ok());
+  }));
+  {
+    auto store = open_store();
+    ASSERT_NE(store, nullptr);
+    EXPECT_TRUE(store->check_consistency().is_ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(expect_format_3());
+}
+
+// A crash between a flush and the commit that erases the pending records it covers: the next
+// open erases them.
+TEST_F(TreeCacheTest, PendingRecordsAFlushCoveredAreErasedOnOpen) {
+  ChainGenerator chain(genesis_, 24);
+  const auto pending_records = [&] {
+    uint64_t count = 0;
+    edit_raw([&](const lmdb::Txn& txn) {
+      auto pending = lmdb::open_database(txn, "tree_pending", false);
+      ASSERT_TRUE(pending.is_ok());
+      count = *lmdb::entries(txn, *pending);
+    });
+    return count;
+  };
+  {
+    auto store = open_store();
+    ASSERT_NO_FATAL_FAILURE(commit(*store, chain, 3));
+    ASSERT_TRUE(store->tree_cache().flush_now().is_ok());  // durable at 3; nothing erased yet
+  }
+  EXPECT_GT(pending_records(), 0u);
+  {
+    auto store = open_store();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->tree_cache().flusher().durable_height(), std::optional<uint64_t>(3));
+  }
+  EXPECT_EQ(pending_records(), 0u);
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(store->check_consistency().is_ok());
+  ASSERT_NO_FATAL_FAILURE(expect_proofs(*store->snapshot(), chain));
+}
+
 }  // namespace
 }  // namespace phalanx::ledger
