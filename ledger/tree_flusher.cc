@@ -46,7 +46,10 @@ Result<std::unique_ptr<TreeFlusher>> TreeFlusher::open(const std::string& dir,
   if (!height) return height.status();
   PHALANX_RETURN_IF_ERROR(txn->commit());
   std::unique_ptr<TreeFlusher> flusher(new TreeFlusher(std::move(env).value(), *tree, *meta));
-  flusher->durable_height_ = *height;
+  {
+    std::lock_guard<std::mutex> lock(flusher->mutex_);
+    flusher->durable_height_ = *height;
+  }
   return flusher;
 }
 

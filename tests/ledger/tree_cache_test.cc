@@ -25,13 +25,16 @@ class TreeCacheTest : public StoreTest {
     options_.tree_cache.flush_commits = 4;
   }
 
-  // Commits `count` blocks of `txs` transfers, checking each root against the model.
+  // Commits `count` blocks of `txs` transfers, checking each root against the model. Waits
+  // for the flusher after each, so flushes start at the commits the options say (a commit
+  // skips a due flush while the last one still runs).
   void commit(Store& store, ChainGenerator& chain, int count, size_t txs = 12) {
     for (int i = 0; i < count; ++i) {
       const CertifiedBlock block = chain.next(txs);
       auto executed = store.commit_block(block.block, block.certificate);
       ASSERT_TRUE(executed.is_ok()) << executed.status().to_string();
       ASSERT_EQ(executed->state_root, chain.model().state_root()) << "height " << chain.height();
+      ASSERT_TRUE(store.tree_cache().wait_flushed().is_ok());
     }
   }
 
