@@ -14,6 +14,10 @@
 // so a reader holding an old version keeps that version's nodes and nothing else. Nodes
 // written and replaced within one batch are freed at once.
 //
+// Threads: a batch of 64 or more updates is split at the root between the writer and a
+// worker thread the MemTree starts with its first such batch (each updates whole subtrees;
+// the writer builds the root once both are done).
+//
 // Thread-safety: MemTree belongs to one writer thread. A published MemTreeVersion and its
 // nodes are never modified and may be read, held and released from any thread.
 #pragma once
