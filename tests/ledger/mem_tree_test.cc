@@ -543,5 +543,57 @@ TEST(MemTreeInLmdb, DeletesAndCollapsesReachLmdbExactlyAndRecover) {
   EXPECT_EQ(mem_tree_root_hash(reopened.version_at(20)->root()), root);
 }
 
+// A flush that fails (here: the tree environment's map is full) fails the next commit and
+// loses nothing: the pending updates stay in the ledger, and a cache with room rebuilds the
+// tree from them.
+TEST(MemTreeInLmdb, AFailedFlushFailsTheNextCommitAndLosesNothing) {
+  const testutil::TempDir dir("phalanx-mem-tree");
+  Rng rng(41);
+  std::vector<Hash> known;
+  Hash root{};
+  {
+    auto env = lmdb::Env::open(dir.path(), lmdb::EnvOptions{});
+    ASSERT_TRUE(env.is_ok());
+    const TreeDatabases databases = store_fixture::open_tree_databases(*env);
+    lmdb::EnvOptions tiny;
+    tiny.map_size_bytes = 64 << 10;  // less than the genesis tree's nodes
+    auto flusher = TreeFlusher::open(dir.path() + "/tree", tiny);
+    ASSERT_TRUE(flusher.is_ok()) << flusher.status().to_string();
+    TreeCache cache(std::move(flusher).value(), databases,
+                    TreeCacheOptions{1000, uint64_t{1} << 30});
+    {
+      auto txn = lmdb::Txn::begin(*env, false);
+      ASSERT_TRUE(txn.is_ok());
+      auto genesis = cache.write_genesis(*txn, random_batch(rng, &known, 3000));
+      ASSERT_TRUE(genesis.is_ok());
+      root = *genesis;
+      ASSERT_TRUE(txn->commit().is_ok());
+      cache.committed(0);  // starts the genesis flush, which cannot fit
+    }
+    const Status flushed = cache.wait_flushed();
+    ASSERT_FALSE(flushed.is_ok());
+    EXPECT_NE(flushed.message().find("writing the state tree's nodes"), std::string::npos)
+        << flushed.message();
+    auto txn = lmdb::Txn::begin(*env, false);
+    ASSERT_TRUE(txn.is_ok());
+    ASSERT_TRUE(cache.apply(random_batch(rng, &known, 10)).is_ok());
+    const Status finished = cache.finish(*txn, 1);
+    EXPECT_FALSE(finished.is_ok());  // the store's commit fails: the writer stops
+    cache.aborted();
+  }
+  auto env = lmdb::Env::open(dir.path(), lmdb::EnvOptions{});
+  ASSERT_TRUE(env.is_ok());
+  TreeCache reopened(store_fixture::open_tree_flusher(dir.path()),
+                     store_fixture::open_tree_databases(*env),
+                     TreeCacheOptions{1000, uint64_t{1} << 30});
+  auto txn = lmdb::Txn::begin(*env, false);
+  ASSERT_TRUE(txn.is_ok());
+  ASSERT_TRUE(reopened.recover(*txn, 0, root).is_ok());  // genesis, from its pending record
+  ASSERT_TRUE(txn->commit().is_ok());
+  reopened.committed(0);
+  EXPECT_EQ(mem_tree_root_hash(reopened.version_at(0)->root()), root);
+  EXPECT_TRUE(reopened.flush_now().is_ok());
+}
+
 }  // namespace
 }  // namespace phalanx::ledger
