@@ -13,7 +13,7 @@
 //               store before format 2).
 // The two trees are measured in turns of 32 batches, so that the host's drift falls on both
 // alike. It reports the mean per batch (which spreads the waits for flushes over the commits between
-// them), the median, p90 and max, and the large/small ratio of the means (issue #2's target:
+// them), the p90 and max, and the large/small ratio of the means (issue #2's target:
 // <= 2x).
 //
 // Two durability modes are measured on the same trees:
@@ -100,15 +100,12 @@ struct Phases {
 struct Timing {
   double mean_ms = 0;  // the waits for flushes included: the cost per batch in the long run
   double max_ms = 0;
-  double cpu_mean_ms = 0;
-  double median_ms = 0;
+  double cpu_mean_ms = 0;  // the process's CPU time: steadier than wall time on a busy host
   double p90_ms = 0;
-  double cpu_median_ms = 0;  // the process's CPU time: steadier than wall time on a busy host
   double nodes_written = 0;  // mean per batch
   double kib_written = 0;    // mean per batch (write/pwrite bytes, /proc/self/io wchar)
   Phases phases;             // write-back only: the mean per batch
-  Phases flush_phases;       // write-back only: the mean of the commits that started a flush
-  uint64_t flushes = 0;
+  uint64_t flushes = 0;      // write-back only: flushes started (the flusher writes them)
   double waited_ms = 0;  // write-back: per batch, waiting for flushes at the ends of turns
 };
 
@@ -334,11 +331,6 @@ struct Run {
 
 Timing summary(Run& run, uint64_t rounds) {
   Timing& timing = run.timing;
-  if (timing.flushes > 0) {
-    Phases sum = timing.flush_phases;
-    timing.flush_phases = Phases{};
-    timing.flush_phases.add(sum, 1.0 / static_cast<double>(timing.flushes));
-  }
   // The waits for flushes at the ends of turns spread over the batches.
   timing.mean_ms = mean(run.times) + run.waited_ms / static_cast<double>(rounds);
   timing.cpu_mean_ms = mean(run.cpu_times) + run.waited_cpu_ms / static_cast<double>(rounds);
@@ -346,9 +338,7 @@ Timing summary(Run& run, uint64_t rounds) {
   std::sort(run.times.begin(), run.times.end());
   std::sort(run.cpu_times.begin(), run.cpu_times.end());
   timing.max_ms = run.times.back();
-  timing.median_ms = run.times[run.times.size() / 2];
   timing.p90_ms = run.times[run.times.size() * 9 / 10];
-  timing.cpu_median_ms = run.cpu_times[run.cpu_times.size() / 2];
   timing.nodes_written = static_cast<double>(run.nodes_written) / static_cast<double>(rounds);
   timing.kib_written = static_cast<double>(run.bytes_written) / 1024.0 / static_cast<double>(rounds);
   return timing;
@@ -387,10 +377,7 @@ void measure(const std::array<TreeUnderTest*, 2>& trees, const std::array<TreeCa
       run.times.push_back(time.wall_ms);
       run.cpu_times.push_back(time.cpu_ms);
       run.timing.phases.add(time.phases, 1.0 / static_cast<double>(options.rounds));
-      if (caches[t] != nullptr && caches[t]->commits_since_flush() == 0) {
-        ++run.timing.flushes;
-        run.timing.flush_phases.add(time.phases, 1.0);
-      }
+      if (caches[t] != nullptr && caches[t]->commits_since_flush() == 0) ++run.timing.flushes;
     }
     if (caches[t] != nullptr) {
       const auto start = std::chrono::steady_clock::now();
@@ -520,27 +507,14 @@ void print_results(const Options& options, const Timing (&results)[2][4]) {
   }
   std::printf(
       "\nwrite-back, mean ms per batch by phase (apply / finish / LMDB commit / publish /\n"
-      "waiting for flushes at turn ends)\n");
+      "waiting for flushes at turn ends), and the flushes started\n");
   for (int m = 0; m < 2; ++m) {
     for (int s = 0; s < 2; ++s) {
       const Phases& p = results[s][m].phases;
-      std::printf("%-19s %-5s %6.2f / %6.2f / %6.2f / %6.2f / %6.2f\n", kModes[m],
+      std::printf("%-19s %-5s %6.2f / %6.2f / %6.2f / %6.2f / %6.2f, %llu flushes\n", kModes[m],
                   s == 0 ? "small" : "large", p.apply_ms, p.finish_ms, p.commit_ms, p.publish_ms,
-                  results[s][m].waited_ms);
-    }
-  }
-  std::printf(
-      "\nwrite-back, the commits that started a flush (the flusher writes in the background):\n"
-      "count, mean ms by phase, and their share of the mean per batch above\n");
-  for (int m = 0; m < 2; ++m) {
-    for (int s = 0; s < 2; ++s) {
-      const Timing& t = results[s][m];
-      const Phases& p = t.flush_phases;
-      const double total = p.apply_ms + p.finish_ms + p.commit_ms + p.publish_ms;
-      std::printf("%-19s %-5s %3llu x %6.2f / %7.2f / %7.2f / %6.2f = %8.2f ms, %5.2f ms a batch\n",
-                  kModes[m], s == 0 ? "small" : "large", static_cast<unsigned long long>(t.flushes),
-                  p.apply_ms, p.finish_ms, p.commit_ms, p.publish_ms, total,
-                  total * static_cast<double>(t.flushes) / static_cast<double>(options.rounds));
+                  results[s][m].waited_ms,
+                  static_cast<unsigned long long>(results[s][m].flushes));
     }
   }
 }

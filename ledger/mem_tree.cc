@@ -3,13 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
-#include <condition_variable>
-#include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <utility>
 
+#include "ledger/job_thread.h"
 #include "ledger/mem_tree_internal.h"
 
 namespace phalanx::ledger {
@@ -104,54 +101,6 @@ MemSlot leaf_slot(uint8_t nibble, const TreeLeaf& leaf) {
 
 }  // namespace mem_tree_internal
 
-// A thread of the writer's tree that takes half of a large batch's subtrees (geth hashes a
-// large trie's top children in parallel the same way). Started with the first such batch.
-class MemTreeWorker {
- public:
-  MemTreeWorker() : thread_([this] { run(); }) {}
-  ~MemTreeWorker() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    changed_.notify_all();
-    thread_.join();
-  }
-
-  // Runs `job` on the worker. REQUIRES: the last job was waited for.
-  void start(std::function<void()> job) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      job_ = std::move(job);
-    }
-    changed_.notify_all();
-  }
-  void wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return job_ == nullptr; });
-  }
-
- private:
-  void run() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    while (true) {
-      changed_.wait(lock, [&] { return stopping_ || job_ != nullptr; });
-      if (stopping_) return;
-      lock.unlock();
-      job_();  // (job_ is not touched by the writer until it is reset below)
-      lock.lock();
-      job_ = nullptr;
-      changed_.notify_all();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::function<void()> job_;  // guarded by mutex_
-  bool stopping_ = false;      // guarded by mutex_
-  std::thread thread_;         // last: starts once the rest is ready
-};
-
 namespace {
 
 // What a slot holds after an update: nothing, a leaf, or a node.
@@ -177,7 +126,7 @@ class Applier {
   // `worker`, a large batch's subtrees are updated by two threads.
   Result<SlotValue> update_node(const MemNode* old, uint32_t depth,
                                 std::span<const TreeUpdate> updates,
-                                MemTreeWorker* worker = nullptr) {
+                                JobThread* worker = nullptr) {
     const uint16_t touched = touched_nibbles(depth, updates);
     if (old != nullptr) prefetch(*old, touched);
     const std::span<const MemSlot> before =
@@ -269,7 +218,7 @@ class Applier {
     replaced->insert(replaced->end(), replaced_in_version_.begin(), replaced_in_version_.end());
     changes->erased.insert(changes->erased.end(), erased_.begin(), erased_.end());
     changes->created += created_;
-    for (const MemReplaced& node : replaced_in_batch_) MemNode::free(node);
+    MemNode::free(replaced_in_batch_);
   }
   void undo() {
     for (const MemNode* node : written_) MemNode::free(node);
@@ -297,10 +246,11 @@ class Applier {
     }
   }
 
-  // This thread and the worker, with an Applier of its own (taken over by this one once
-  // done), take the groups one at a time: a worker that wakes late (waking a halted vCPU can
+  // This thread and the worker (geth hashes a large trie's top children in parallel the same
+  // way), with an Applier of its own (taken over by this one once done), take the groups one
+  // at a time: a worker that wakes late (waking a halted vCPU can
   // take 0.1 ms) takes fewer, and neither waits on the other's share.
-  void update_in_parallel(Groups* groups, uint32_t depth, MemTreeWorker* worker) {
+  void update_in_parallel(Groups* groups, uint32_t depth, JobThread* worker) {
     std::atomic<size_t> next{0};
     Applier other(born_);
     worker->start([&] { other.update_groups(groups, &next, depth); });
@@ -465,7 +415,7 @@ Result<Hash> MemTree::apply(std::span<const TreeUpdate> updates, MemTreeChanges*
   if (updates.empty()) return mem_tree_root_hash(root());
   Applier applier(batch_born());
   if (worker_ == nullptr && updates.size() >= Applier::kParallelUpdatesMin) {
-    worker_ = std::make_unique<MemTreeWorker>();
+    worker_ = std::make_unique<JobThread>();
   }
   auto value = applier.update_node(root(), 0, updates, worker_.get());
   if (!value) {

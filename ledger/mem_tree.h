@@ -109,7 +109,7 @@ struct MemSubtreeDeleter {
 using MemSubtree = std::unique_ptr<const MemNode, MemSubtreeDeleter>;
 
 class MemTreeNodes;   // mem_tree_internal.h
-class MemTreeWorker;  // mem_tree.cc
+class JobThread;      // job_thread.h
 
 // One published version: its height and root, held by readers through a shared_ptr. Its
 // nodes stay while it is held.
@@ -173,7 +173,7 @@ class MemTree {
   bool in_batch_ = false;
   const MemNode* batch_root_ = nullptr;
   std::vector<MemReplaced> batch_replaced_;  // head_'s nodes the batch replaced
-  std::unique_ptr<MemTreeWorker> worker_;    // a second thread for large batches
+  std::unique_ptr<JobThread> worker_;        // a second thread for large batches
 };
 
 inline Hash mem_tree_root_hash(const MemNode* root) { return root ? root->hash : Hash{}; }

@@ -91,7 +91,7 @@ class NodePool {
   static constexpr size_t kTakenAtOnce = 32;
 
   // A thread's own free nodes, taken from the shared lists kTakenAtOnce at a time: the tree's
-  // writer and its worker (MemTreeWorker) allocate at once, and taking a lock per node made
+  // writer and its worker thread (mem_tree.cc) allocate at once, and taking a lock per node made
   // them wait on each other. Given back when the thread ends.
   struct ThreadNodes {
     static ThreadNodes& get() {

@@ -54,16 +54,13 @@ Result<std::unique_ptr<TreeFlusher>> TreeFlusher::open(const std::string& dir,
 }
 
 TreeFlusher::TreeFlusher(lmdb::Env env, MDB_dbi tree, MDB_dbi meta)
-    : env_(std::move(env)), tree_(tree), meta_(meta), thread_([this] { run(); }) {}
+    : env_(std::move(env)), tree_(tree), meta_(meta), thread_([] {
+        // Background work: the commit path (the writer and the tree's worker) goes first on a
+        // busy core. Best effort: a thread may always lower its own priority.
+        static_cast<void>(setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kFlusherNice));
+      }) {}
 
-TreeFlusher::~TreeFlusher() {
-  stopping_.store(true);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    changed_.notify_all();
-  }
-  thread_.join();
-}
+TreeFlusher::~TreeFlusher() { stopping_.store(true); }  // then thread_ waits for it and joins
 
 Result<std::optional<uint64_t>> TreeFlusher::read(
     const std::function<Status(ByteSpan key, ByteSpan record)>& visit) const {
@@ -84,21 +81,17 @@ Status TreeFlusher::write(const MemNode* root, uint64_t height) {
 }
 
 void TreeFlusher::start(TreeFlushJob job) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  PHALANX_ASSERT(!job_.has_value() && failure_.is_ok());
-  job_ = std::move(job);
-  changed_.notify_all();
+  PHALANX_ASSERT(status().is_ok());
+  // The job (and the version it holds: maybe the last holder of every node replaced while it
+  // was written) is freed on the flusher's thread, outside every lock.
+  thread_.start([this, job = std::move(job)] { run(job); });
 }
 
-bool TreeFlusher::busy() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return job_.has_value();
-}
+bool TreeFlusher::busy() const { return thread_.busy(); }
 
 Status TreeFlusher::wait() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait(lock, [&] { return !job_.has_value(); });
-  return failure_;
+  thread_.wait();
+  return status();
 }
 
 Status TreeFlusher::status() const {
@@ -111,32 +104,14 @@ std::optional<uint64_t> TreeFlusher::durable_height() const {
   return durable_height_;
 }
 
-void TreeFlusher::run() {
-  // Background work: the commit path (the writer and the tree's worker) goes first on a busy
-  // core. Best effort: a thread may always lower its own priority.
-  static_cast<void>(setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kFlusherNice));
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (true) {
-    changed_.wait(lock, [&] { return stopping_.load() || job_.has_value(); });
-    if (stopping_.load()) return;
-    const TreeFlushJob& job = *job_;
-    lock.unlock();
-    Status status = write_job(job);
-    lock.lock();
-    if (status) {
-      durable_height_ = job.version->height();
-      flushes_.fetch_add(1);
-    } else if (!stopping_.load()) {
-      failure_ = Status::error("writing the state tree's nodes: " + status.message());
-    }
-    // The version may be the last holder of every node replaced while it was written: freed
-    // outside the lock, which the writer's next commit takes.
-    std::shared_ptr<const MemTreeVersion> written = std::move(job_->version);
-    job_.reset();
-    changed_.notify_all();
-    lock.unlock();
-    written.reset();
-    lock.lock();
+void TreeFlusher::run(const TreeFlushJob& job) {
+  Status status = write_job(job);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (status) {
+    durable_height_ = job.version->height();
+    flushes_.fetch_add(1);
+  } else if (!stopping_.load()) {
+    failure_ = Status::error("writing the state tree's nodes: " + status.message());
   }
 }
 

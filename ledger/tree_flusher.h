@@ -19,15 +19,14 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "ledger/job_thread.h"
 #include "ledger/lmdb.h"
 #include "ledger/mem_tree.h"
 
@@ -77,7 +76,8 @@ class TreeFlusher {
 
  private:
   TreeFlusher(lmdb::Env env, MDB_dbi tree, MDB_dbi meta);
-  void run();
+  // On the flusher's thread.
+  void run(const TreeFlushJob& job);
   Status write_job(const TreeFlushJob& job);
   // One synced transaction: the tree of `root` at `height`, whole (`changes` nullptr: the
   // database emptied and every node appended) or the nodes born after changes->since and the
@@ -90,15 +90,13 @@ class TreeFlusher {
 
   lmdb::Env env_;
   MDB_dbi tree_, meta_;
-  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopping_{false};  // a flush in progress gives up
   std::atomic<uint64_t> flushes_{0}, whole_rewrites_{0};
 
   mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  std::optional<TreeFlushJob> job_;  // guarded by mutex_: the flush in progress
-  Status failure_;                   // guarded by mutex_
+  Status failure_;                          // guarded by mutex_
   std::optional<uint64_t> durable_height_;  // guarded by mutex_
-  std::thread thread_;                      // last: starts once the rest is ready
+  JobThread thread_;                        // last: destroyed (joined) first
 };
 
 }  // namespace phalanx::ledger
