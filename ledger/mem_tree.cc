@@ -370,10 +370,9 @@ void MemNode::encode(Bytes* out) const {
 }
 
 const MemSlot* MemNode::find(uint32_t nibble) const {
-  for (const MemSlot& slot : slots()) {
-    if (slot.nibble == nibble) return &slot;
-  }
-  return nullptr;
+  // From the header's mask: only the slot's own lines are read.
+  if (nibble >= kTreeRadix || (mask_ >> nibble & 1u) == 0) return nullptr;
+  return slot_data() + std::popcount(static_cast<uint16_t>(mask_ & ((1u << nibble) - 1)));
 }
 
 MemTree::MemTree() : MemTree(MemSubtree(), 0) {}

@@ -51,9 +51,6 @@ class MemTreeNodes {
 
   // Writer: version `number` is published (held by its MemTree) and replaced `nodes`.
   void published(uint64_t number, std::vector<MemReplaced> nodes) {
-    // Newest born first: the nodes no held version reaches are a prefix.
-    std::sort(nodes.begin(), nodes.end(),
-              [](const MemReplaced& a, const MemReplaced& b) { return a.born > b.born; });
     Unreached gone;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -119,11 +116,13 @@ class MemTreeNodes {
       const bool none = newer == held_.begin();
       const uint64_t reached = none ? 0 : *std::prev(newer);
       auto& list = it->second;
-      size_t freed = 0;
-      while (freed < list.size() && (none || list[freed].born > reached)) {
-        gone.nodes.push_back(list[freed++]);
-      }
-      list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(freed));
+      // Unsorted: usually no older version is held and the whole list goes at once.
+      const auto kept = none ? list.begin()
+                             : std::partition(list.begin(), list.end(), [&](const MemReplaced& n) {
+                                 return n.born <= reached;
+                               });
+      gone.nodes.insert(gone.nodes.end(), kept, list.end());
+      list.erase(kept, list.end());
       it = list.empty() ? replaced_.erase(it) : std::next(it);
     }
     if (orphan_root_ != nullptr && held_.empty()) gone.tree = std::exchange(orphan_root_, nullptr);
