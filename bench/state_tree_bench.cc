@@ -11,8 +11,8 @@
 //               thread writes the dirty nodes in the background;
 //   in-place    every commit rewrites each node it touched in the ledger environment (the
 //               store before format 2).
-// The two trees are measured in turns of 32 batches, so that the host's drift falls on both
-// alike. It reports the mean per batch (which spreads the waits for flushes over the commits between
+// The two trees are measured in four turns (small, large, large, small), so that the host's
+// drift falls on both alike. It reports the mean per batch (which spreads the waits for flushes over the commits between
 // them), the p90 and max, and the large/small ratio of the means (issue #2's target:
 // <= 2x).
 //
