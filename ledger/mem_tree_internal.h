@@ -116,6 +116,12 @@ class MemTreeNodes {
       const bool none = newer == held_.begin();
       const uint64_t reached = none ? 0 : *std::prev(newer);
       auto& list = it->second;
+      // Every node it replaced was born before it: the version just before reaches them all
+      // (so at publish, while the previous version is still the head, nothing is scanned).
+      if (!none && reached + 1 == replaced_by) {
+        ++it;
+        continue;
+      }
       // Unsorted: usually no older version is held and the whole list goes at once.
       const auto kept = none ? list.begin()
                              : std::partition(list.begin(), list.end(), [&](const MemReplaced& n) {
