@@ -137,18 +137,7 @@ class Applier {
     void* memory = MemNode::allocate(expected);
 
     // One group of updates per touched slot, then each group's new slot value.
-    Groups groups;
-    for (size_t begin = 0, kept = 0; begin < updates.size();) {
-      const uint32_t nibble = key_nibble(updates[begin].key, depth);
-      size_t end = begin + 1;
-      while (end < updates.size() && key_nibble(updates[end].key, depth) == nibble) ++end;
-      while (kept < before.size() && before[kept].nibble < nibble) ++kept;
-      const MemSlot* existing =
-          kept < before.size() && before[kept].nibble == nibble ? &before[kept++] : nullptr;
-      groups.at[groups.count++] = Group{nibble, existing, updates.subspan(begin, end - begin),
-                                        Result<SlotValue>(SlotValue{})};
-      begin = end;
-    }
+    Groups groups = group_updates(depth, updates, before);
     if (worker != nullptr && updates.size() >= kParallelUpdatesMin && groups.count > 1) {
       update_in_parallel(&groups, depth, worker);
     } else {
@@ -161,37 +150,14 @@ class Applier {
       }
     }
 
-    // The slots: the untouched ones and the groups' values, in nibble order. Built here, then
-    // copied in one go (writing each slot into the cold node as it comes was slower). Not
-    // zeroed: only the first `count` are read.
+    // The slots, built here, then copied in one go (writing each slot into the cold node as
+    // it comes was slower). Not zeroed: only the first `count` are read.
     union Slots {
       Slots() {}
       MemSlot at[kTreeRadix];
     } buffer;
     MemSlot* const slots = buffer.at;
-    size_t count = 0, kept = 0;
-    for (size_t g = 0; g < groups.count; ++g) {
-      const Group& group = groups.at[g];
-      while (kept < before.size() && before[kept].nibble < group.nibble) {
-        slots[count++] = before[kept++];
-      }
-      if (group.existing != nullptr) ++kept;
-      const SlotValue& value = *group.value;
-      if (value.node != nullptr) {
-        MemSlot slot;
-        slot.nibble = static_cast<uint8_t>(group.nibble);
-        slot.is_leaf = false;
-        slot.hash = value.node->hash;
-        slot.child = value.node;
-        slots[count++] = slot;
-      } else if (value.leaf.has_value()) {
-        const bool unchanged = group.existing != nullptr && group.existing->is_leaf &&
-                               group.existing->leaf == *value.leaf;
-        slots[count++] = unchanged ? *group.existing
-                                   : leaf_slot(static_cast<uint8_t>(group.nibble), *value.leaf);
-      }
-    }
-    while (kept < before.size()) slots[count++] = before[kept++];
+    const size_t count = merge_slots(groups, before, slots);
 
     if (old != nullptr) replace(old);
     if (depth > 0 && (count == 0 || (count == 1 && slots[0].is_leaf))) {
@@ -235,6 +201,55 @@ class Applier {
     std::array<Group, kTreeRadix> at;
     size_t count = 0;
   };
+
+  // The updates (sorted, all under this node) split by their nibble at `depth`, each group
+  // with the slot of `before` (the old node's slots) it updates.
+  static Groups group_updates(uint32_t depth, std::span<const TreeUpdate> updates,
+                              std::span<const MemSlot> before) {
+    Groups groups;
+    for (size_t begin = 0, kept = 0; begin < updates.size();) {
+      const uint32_t nibble = key_nibble(updates[begin].key, depth);
+      size_t end = begin + 1;
+      while (end < updates.size() && key_nibble(updates[end].key, depth) == nibble) ++end;
+      while (kept < before.size() && before[kept].nibble < nibble) ++kept;
+      const MemSlot* existing =
+          kept < before.size() && before[kept].nibble == nibble ? &before[kept++] : nullptr;
+      groups.at[groups.count++] = Group{nibble, existing, updates.subspan(begin, end - begin),
+                                        Result<SlotValue>(SlotValue{})};
+      begin = end;
+    }
+    return groups;
+  }
+
+  // The new node's slots into `slots`: the untouched ones of `before` and the groups' values
+  // (all valid), in nibble order; returns how many.
+  static size_t merge_slots(const Groups& groups, std::span<const MemSlot> before,
+                            MemSlot* slots) {
+    size_t count = 0, kept = 0;
+    for (size_t g = 0; g < groups.count; ++g) {
+      const Group& group = groups.at[g];
+      while (kept < before.size() && before[kept].nibble < group.nibble) {
+        slots[count++] = before[kept++];
+      }
+      if (group.existing != nullptr) ++kept;
+      const SlotValue& value = *group.value;
+      if (value.node != nullptr) {
+        MemSlot slot;
+        slot.nibble = static_cast<uint8_t>(group.nibble);
+        slot.is_leaf = false;
+        slot.hash = value.node->hash;
+        slot.child = value.node;
+        slots[count++] = slot;
+      } else if (value.leaf.has_value()) {
+        const bool unchanged = group.existing != nullptr && group.existing->is_leaf &&
+                               group.existing->leaf == *value.leaf;
+        slots[count++] = unchanged ? *group.existing
+                                   : leaf_slot(static_cast<uint8_t>(group.nibble), *value.leaf);
+      }
+    }
+    while (kept < before.size()) slots[count++] = before[kept++];
+    return count;
+  }
 
   void update_group(Group* group, uint32_t depth) {
     group->value = update_slot(group->existing, depth + 1, group->updates);
