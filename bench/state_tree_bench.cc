@@ -12,9 +12,9 @@
 //   in-place    every commit rewrites each node it touched in the ledger environment (the
 //               store before format 2).
 // The two trees are measured in four turns (small, large, large, small), so that the host's
-// drift falls on both alike. It reports the mean per batch (which spreads the waits for flushes over the commits between
-// them), the p90 and max, and the large/small ratio of the means (issue #2's target:
-// <= 2x).
+// drift falls on both alike. It reports the mean per batch (which spreads the waits for
+// flushes over the commits between them), the p90 and max, and the large/small ratio of the
+// means (issue #2's target: <= 2x).
 //
 // Two durability modes are measured on the same trees:
 //   durable  the store's mode: every commit fsyncs before returning;
@@ -35,9 +35,9 @@
 // LMDB copies a 4 KiB page per node it rewrites. Write-back rewrites each dirty node once per
 // flush, off the commit path. Per update the path cost is the depth: log16(1M)/log16(1k) = 2,
 // but the hash grammar is binary, and below the ~9 levels 500 random paths share, the 1M tree
-// hashes ~6,000 internal nodes a batch against the 1k tree's ~1,650, and copies ~1,240 cold
-// 2.3 KiB nodes: its CPU per batch stays 3-4x the 1k tree's. Figures: docs/performance.md
-// (sessions 5 to 9).
+// makes ~7,000 SHA-256 calls a batch against the 1k tree's ~1,900, and copies ~1,240 cold
+// 2.3 KiB nodes: its CPU per batch stays about 4x the 1k tree's. Figures: docs/performance.md
+// (sessions 5 to 10).
 //
 // Usage: phalanx-state-bench [--small N] [--large N] [--batch N] [--rounds N] [--dir DIR]
 //                            [--flush-commits N] [--writemap] [--write-back-only]
@@ -336,7 +336,6 @@ Timing summary(Run& run, uint64_t rounds) {
   timing.cpu_mean_ms = mean(run.cpu_times) + run.waited_cpu_ms / static_cast<double>(rounds);
   timing.waited_ms = run.waited_ms / static_cast<double>(rounds);
   std::sort(run.times.begin(), run.times.end());
-  std::sort(run.cpu_times.begin(), run.cpu_times.end());
   timing.max_ms = run.times.back();
   timing.p90_ms = run.times[run.times.size() * 9 / 10];
   timing.nodes_written = static_cast<double>(run.nodes_written) / static_cast<double>(rounds);

@@ -49,16 +49,14 @@ class MemTreeNodes {
     if (orphan_root_ != nullptr) MemNode::free_subtree(orphan_root_);
   }
 
-  // Writer: version `number` is published (held by its MemTree) and replaced `nodes`.
+  // Writer: version `number` is published (held by its MemTree) and replaced `nodes`. Nothing
+  // can go yet: every node it replaced was born before it, so the previous version (still
+  // its MemTree's head) reaches them all; releasing that one is what frees them.
   void published(uint64_t number, std::vector<MemReplaced> nodes) {
-    Unreached gone;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      held_.insert(number);
-      if (!nodes.empty()) replaced_.emplace(number, std::move(nodes));
-      gone = collect(number - 1, number);
-    }
-    gone.free();
+    std::lock_guard<std::mutex> lock(mutex_);
+    PHALANX_ASSERT(nodes.empty() || held_.count(number - 1) == 1);
+    held_.insert(number);
+    if (!nodes.empty()) replaced_.emplace(number, std::move(nodes));
   }
 
   // Any thread: the last holder of version `number` let go.
@@ -116,12 +114,6 @@ class MemTreeNodes {
       const bool none = newer == held_.begin();
       const uint64_t reached = none ? 0 : *std::prev(newer);
       auto& list = it->second;
-      // Every node it replaced was born before it: the version just before reaches them all
-      // (so at publish, while the previous version is still the head, nothing is scanned).
-      if (!none && reached + 1 == replaced_by) {
-        ++it;
-        continue;
-      }
       // Unsorted: usually no older version is held and the whole list goes at once.
       const auto kept = none ? list.begin()
                              : std::partition(list.begin(), list.end(), [&](const MemReplaced& n) {
