@@ -318,6 +318,59 @@ TEST(MemTree, DeletingEverythingLeavesAnEmptyRootAndErasesTheRest) {
   EXPECT_EQ(records_of(full->root()).size(), nodes);  // the old version is untouched
 }
 
+// A corrupt tree (an internal slot below depth 64, which no apply or loader writes: the
+// chain is built by hand) fails the apply that reaches it. The chain hangs under the root's
+// last slot, which the worker thread usually takes (mem_tree.h: the two threads take the
+// root's slots in order), so the failure is carried back from the worker's share (dropping
+// it there fails round 0 here). The batch is left as it was, and nothing the failed apply
+// wrote survives (ASan: a leak or a use after free).
+TEST(MemTree, AnApplyReachingACorruptNodeFailsAndLeavesTheTreeAsItWas) {
+  Hash down_the_chain;
+  down_the_chain.fill(0xff);  // nibble 15 at every depth
+  MemSlot leaf;
+  leaf.nibble = 15;
+  leaf.is_leaf = true;
+  const MemNode* chain = MemNode::make(0, std::span<const MemSlot>(&leaf, 1));  // depth 64
+  for (int depth = 63; depth >= 0; --depth) {
+    MemSlot slot;
+    slot.nibble = 15;
+    slot.child = chain;
+    chain = MemNode::make(0, std::span<const MemSlot>(&slot, 1));
+  }
+  MemTree tree(MemSubtree(chain), 1);
+
+  Rng rng(16);
+  std::vector<TreeUpdate> elsewhere;  // keys off the chain (first nibble below 15): 2,000,
+  for (int i = 0; i < 2000; ++i) {    // so that each of the root's slots takes a while
+    Hash key = rng.hash();
+    key[0] = static_cast<uint8_t>(key[0] % 0xf0);
+    elsewhere.push_back({key, rng.hash()});
+  }
+  std::sort(elsewhere.begin(), elsewhere.end(),
+            [](const TreeUpdate& a, const TreeUpdate& b) { return a.key < b.key; });
+  std::vector<TreeUpdate> batch = elsewhere;
+  batch.push_back({down_the_chain, rng.hash()});
+
+  for (int round = 0; round < 20; ++round) {
+    MemTreeChanges changes;
+    auto failed = tree.apply(batch, &changes);
+    ASSERT_FALSE(failed.is_ok()) << "round " << round;
+    EXPECT_NE(failed.message().find("below depth 64"), std::string::npos) << failed.message();
+    EXPECT_FALSE(tree.in_batch());
+    EXPECT_EQ(tree.root(), chain);
+    EXPECT_TRUE(changes.erased.empty());
+    EXPECT_EQ(changes.created, 0u);
+  }
+
+  // The same tree still takes a batch that avoids the chain, and shares the chain.
+  MemTreeChanges changes;
+  ASSERT_TRUE(tree.apply(elsewhere, &changes).is_ok());
+  const TreeNodeKey deep = tree_node_key(down_the_chain, 63);
+  EXPECT_NE(tree.root(), chain);
+  EXPECT_NE(mem_tree_find(chain, deep.span()), nullptr);
+  EXPECT_EQ(mem_tree_find(tree.root(), deep.span()), mem_tree_find(chain, deep.span()));
+}
+
 // Who lets go last frees: versions outlive the tree that wrote them, an old version holds
 // every newer one (released one by one, not recursively: 20,000 here), and a discarded batch
 // frees what it wrote. ASan fails this test on a use after free or a leak.
