@@ -36,8 +36,9 @@
 // flush, off the commit path. Per update the path cost is the depth: log16(1M)/log16(1k) = 2,
 // but the hash grammar is binary, and below the ~9 levels 500 random paths share, the 1M tree
 // makes ~7,000 SHA-256 calls a batch against the 1k tree's ~1,900, and copies ~1,240 cold
-// 2.3 KiB nodes: its CPU per batch stays about 4x the 1k tree's. Figures: docs/performance.md
-// (sessions 5 to 10).
+// 2.3 KiB nodes (the 1k tree stays in cache): its CPU per batch stays about 4x the 1k tree's,
+// and each of the two parts alone scales more than 2x (hashing ~3.7x, the rest ~6.5x).
+// Figures: docs/performance.md (sessions 5 to 11).
 //
 // Usage: phalanx-state-bench [--small N] [--large N] [--batch N] [--rounds N] [--dir DIR]
 //                            [--flush-commits N] [--writemap] [--write-back-only]
