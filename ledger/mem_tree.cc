@@ -123,7 +123,8 @@ class Applier {
 
   // Applies `updates` (all under this node's path) to `old` (nullptr: a new node); returns
   // the new node, or what it collapsed into. The root (depth 0) never collapses. With a
-  // `worker`, a large batch's subtrees are updated by two threads.
+  // `worker`, a large batch's subtrees are updated by two threads. Fails when any update of
+  // this Applier failed (a sibling subtree's too): the whole apply fails then.
   Result<SlotValue> update_node(const MemNode* old, uint32_t depth,
                                 std::span<const TreeUpdate> updates,
                                 JobThread* worker = nullptr) {
@@ -143,9 +144,9 @@ class Applier {
     } else {
       for (size_t g = 0; g < groups.count; ++g) update_group(&groups.at[g], depth);
     }
-    if (error_.has_value()) {
+    if (!error_.is_ok()) {
       MemNode::release(memory, expected);
-      return *error_;
+      return error_;
     }
 
     // The slots, built here, then copied in one go (writing each slot into the cold node as
@@ -192,8 +193,8 @@ class Applier {
   // (No Result here: zeroing, building and destroying 16 of them per node took a 1M-account
   // tree's batch ~0.15 ms of CPU. A failure goes to error_.)
   struct Group {
-    uint32_t nibble;
-    const MemSlot* existing;  // the slot it updates (nullptr: a new slot)
+    uint32_t nibble = 0;
+    const MemSlot* existing = nullptr;  // the slot it updates (nullptr: a new slot)
     std::span<const TreeUpdate> updates;
     SlotValue value;
   };
@@ -221,8 +222,8 @@ class Applier {
     return groups;
   }
 
-  // The new node's slots into `slots`: the untouched ones of `before` and the groups' values
-  // (all valid), in nibble order; returns how many.
+  // The new node's slots into `slots`: the untouched ones of `before` and the groups' values,
+  // in nibble order; returns how many. (Only when no group failed.)
   static size_t merge_slots(const Groups& groups, std::span<const MemSlot> before,
                             MemSlot* slots) {
     size_t count = 0, kept = 0;
@@ -252,10 +253,11 @@ class Applier {
   }
 
   void update_group(Group* group, uint32_t depth) {
+    if (!error_.is_ok()) return;  // the apply fails: no more work for it
     Result<SlotValue> value = update_slot(group->existing, depth + 1, group->updates);
     if (value) {
       group->value = std::move(value).value();
-    } else if (!error_.has_value()) {
+    } else {
       error_ = value.status();
     }
   }
@@ -286,7 +288,7 @@ class Applier {
     append(&replaced_in_version_, other->replaced_in_version_);
     append(&erased_, other->erased_);
     created_ += other->created_;
-    if (!error_.has_value()) error_ = std::move(other->error_);
+    if (error_.is_ok()) error_ = std::move(other->error_);
   }
 
   Result<SlotValue> update_slot(const MemSlot* existing, uint32_t depth,
@@ -342,7 +344,7 @@ class Applier {
   std::vector<MemReplaced> replaced_in_batch_, replaced_in_version_;
   std::vector<TreeNodeKey> erased_;
   uint64_t created_ = 0;
-  std::optional<Status> error_;  // the first failure of any group (the apply then fails)
+  Status error_;  // the first failure of any group (the apply then fails)
 };
 
 // Visits `node` and the nodes below it born after `since` (all of them when `all`).

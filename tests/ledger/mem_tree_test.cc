@@ -318,57 +318,77 @@ TEST(MemTree, DeletingEverythingLeavesAnEmptyRootAndErasesTheRest) {
   EXPECT_EQ(records_of(full->root()).size(), nodes);  // the old version is untouched
 }
 
-// A corrupt tree (an internal slot below depth 64, which no apply or loader writes: the
-// chain is built by hand) fails the apply that reaches it. The chain hangs under the root's
-// last slot, which the worker thread usually takes (mem_tree.h: the two threads take the
-// root's slots in order), so the failure is carried back from the worker's share (dropping
-// it there fails round 0 here). The batch is left as it was, and nothing the failed apply
-// wrote survives (ASan: a leak or a use after free).
-TEST(MemTree, AnApplyReachingACorruptNodeFailsAndLeavesTheTreeAsItWas) {
-  Hash down_the_chain;
-  down_the_chain.fill(0xff);  // nibble 15 at every depth
+// A hand-built corrupt tree: a chain of one-slot nodes down the key whose every nibble is
+// `nibble`, ending in an internal slot below depth 64 (which no apply or loader writes).
+const MemNode* corrupt_chain(uint8_t nibble, Hash* down_the_chain) {
+  down_the_chain->fill(static_cast<uint8_t>(nibble << 4 | nibble));
   MemSlot leaf;
-  leaf.nibble = 15;
+  leaf.nibble = nibble;
   leaf.is_leaf = true;
   const MemNode* chain = MemNode::make(0, std::span<const MemSlot>(&leaf, 1));  // depth 64
   for (int depth = 63; depth >= 0; --depth) {
     MemSlot slot;
-    slot.nibble = 15;
+    slot.nibble = nibble;
     slot.child = chain;
     chain = MemNode::make(0, std::span<const MemSlot>(&slot, 1));
   }
+  return chain;
+}
+
+// An apply that reaches the corrupt chain under the root's slot `chain_nibble` fails, and
+// leaves the open batch as it was; the batch then publishes. Most of the batch goes under
+// `busy_nibble`: the writer takes the root's slots in order from slot 0 and the worker the
+// next one free (mem_tree.cc, update_in_parallel), so a chain under slot 0 is reached by the
+// writer, and one under slot 1, with the writer busy on slot 0, by the worker. ASan: nothing
+// the failed applies wrote survives, and nothing of the open batch is freed.
+void expect_apply_through_corrupt_chain_fails(uint8_t chain_nibble, uint8_t busy_nibble) {
+  Hash chain_key;
+  const MemNode* chain = corrupt_chain(chain_nibble, &chain_key);
+  const TreeNodeKey deep = tree_node_key(chain_key, 63);
+  const MemNode* deep_node = mem_tree_find(chain, deep.span());
+  ASSERT_NE(deep_node, nullptr);
   MemTree tree(MemSubtree(chain), 1);
 
-  Rng rng(16);
-  std::vector<TreeUpdate> elsewhere;  // keys off the chain (first nibble below 15): 2,000,
-  for (int i = 0; i < 2000; ++i) {    // so that each of the root's slots takes a while
+  Rng rng(16 + chain_nibble);
+  std::vector<TreeUpdate> elsewhere;  // off the chain: 1,900 under busy_nibble, 100 anywhere
+  for (int i = 0; i < 2000; ++i) {
     Hash key = rng.hash();
-    key[0] = static_cast<uint8_t>(key[0] % 0xf0);
+    uint8_t first = i < 1900 ? busy_nibble : static_cast<uint8_t>(key[0] >> 4);
+    if (first == chain_nibble) first = busy_nibble;
+    key[0] = static_cast<uint8_t>(first << 4 | (key[0] & 0x0f));
     elsewhere.push_back({key, rng.hash()});
   }
-  std::sort(elsewhere.begin(), elsewhere.end(),
-            [](const TreeUpdate& a, const TreeUpdate& b) { return a.key < b.key; });
-  std::vector<TreeUpdate> batch = elsewhere;
-  batch.push_back({down_the_chain, rng.hash()});
+  const auto by_key = [](const TreeUpdate& a, const TreeUpdate& b) { return a.key < b.key; };
+  std::sort(elsewhere.begin(), elsewhere.end(), by_key);
+  MemTreeChanges changes;
+  const auto opened = tree.apply(elsewhere, &changes);  // the open batch
+  ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
+  const MemNode* batch_root = tree.root();
+  const std::map<std::string, Bytes> batch_records = records_of(batch_root);
 
-  for (int round = 0; round < 20; ++round) {
-    MemTreeChanges changes;
-    auto failed = tree.apply(batch, &changes);
+  std::vector<TreeUpdate> reaching;
+  for (const TreeUpdate& update : elsewhere) reaching.push_back({update.key, rng.hash()});
+  reaching.push_back({chain_key, rng.hash()});
+  std::sort(reaching.begin(), reaching.end(), by_key);
+  for (int round = 0; round < 10; ++round) {
+    MemTreeChanges failed_changes;
+    const auto failed = tree.apply(reaching, &failed_changes);
     ASSERT_FALSE(failed.is_ok()) << "round " << round;
     EXPECT_NE(failed.message().find("below depth 64"), std::string::npos) << failed.message();
-    EXPECT_FALSE(tree.in_batch());
-    EXPECT_EQ(tree.root(), chain);
-    EXPECT_TRUE(changes.erased.empty());
-    EXPECT_EQ(changes.created, 0u);
+    EXPECT_TRUE(tree.in_batch());
+    EXPECT_EQ(tree.root(), batch_root);
+    EXPECT_EQ(mem_tree_root_hash(tree.root()), *opened);
   }
 
-  // The same tree still takes a batch that avoids the chain, and shares the chain.
-  MemTreeChanges changes;
-  ASSERT_TRUE(tree.apply(elsewhere, &changes).is_ok());
-  const TreeNodeKey deep = tree_node_key(down_the_chain, 63);
-  EXPECT_NE(tree.root(), chain);
-  EXPECT_NE(mem_tree_find(chain, deep.span()), nullptr);
-  EXPECT_EQ(mem_tree_find(tree.root(), deep.span()), mem_tree_find(chain, deep.span()));
+  const auto version = tree.publish(2);
+  EXPECT_EQ(mem_tree_root_hash(version->root()), *opened);
+  EXPECT_EQ(mem_tree_find(version->root(), deep.span()), deep_node);  // shared, not copied
+  EXPECT_EQ(records_of(version->root()), batch_records);
+}
+
+TEST(MemTree, AnApplyReachingACorruptNodeFailsAndLeavesTheBatchAsItWas) {
+  expect_apply_through_corrupt_chain_fails(/*chain_nibble=*/0, /*busy_nibble=*/1);  // writer
+  expect_apply_through_corrupt_chain_fails(/*chain_nibble=*/1, /*busy_nibble=*/0);  // worker
 }
 
 // Who lets go last frees: versions outlive the tree that wrote them, an old version holds
