@@ -126,8 +126,7 @@ class Applier {
   // `worker`, a large batch's subtrees are updated by two threads. Fails when any update of
   // this Applier failed (a sibling subtree's too): the whole apply fails then.
   Result<SlotValue> update_node(const MemNode* old, uint32_t depth,
-                                std::span<const TreeUpdate> updates,
-                                JobThread* worker = nullptr) {
+                                std::span<const TreeUpdate> updates, JobThread* worker = nullptr) {
     const uint16_t touched = touched_nibbles(depth, updates);
     if (old != nullptr) prefetch(*old, touched);
     const std::span<const MemSlot> before =
@@ -224,8 +223,7 @@ class Applier {
 
   // The new node's slots into `slots`: the untouched ones of `before` and the groups' values,
   // in nibble order; returns how many. (Only when no group failed.)
-  static size_t merge_slots(const Groups& groups, std::span<const MemSlot> before,
-                            MemSlot* slots) {
+  static size_t merge_slots(const Groups& groups, std::span<const MemSlot> before, MemSlot* slots) {
     size_t count = 0, kept = 0;
     for (size_t g = 0; g < groups.count; ++g) {
       const Group& group = groups.at[g];
@@ -282,7 +280,9 @@ class Applier {
   }
 
   void take(Applier* other) {
-    const auto append = [](auto* to, auto& from) { to->insert(to->end(), from.begin(), from.end()); };
+    const auto append = [](auto* to, auto& from) {
+      to->insert(to->end(), from.begin(), from.end());
+    };
     append(&written_, other->written_);
     append(&replaced_in_batch_, other->replaced_in_batch_);
     append(&replaced_in_version_, other->replaced_in_version_);
