@@ -1,4 +1,4 @@
-// For phalanx-mem-tree-bench-nohash only (bench/CMakeLists.txt links it with
+// For phalanx-state-bench-nohash only (bench/CMakeLists.txt links it with
 // -Wl,--wrap=<crypto::sha256's symbol>): crypto::sha256 becomes an almost free mix of its input,
 // so the bench times what the tree costs besides hashing. Never linked into anything else.
 #include <cstdint>

@@ -40,6 +40,10 @@
 // and each of the two parts alone scales more than 2x (hashing ~3.7x, the rest ~6.5x).
 // Figures: docs/performance.md (sessions 5 to 11).
 //
+// phalanx-state-bench-nohash is this program linked with crypto::sha256 replaced by an almost
+// free mix (bench/fake_sha256.cc): its roots are wrong but consistent, and its apply phase
+// shows what the tree costs besides hashing.
+//
 // Usage: phalanx-state-bench [--small N] [--large N] [--batch N] [--rounds N] [--dir DIR]
 //                            [--flush-commits N] [--writemap] [--write-back-only]
 #include <lmdb.h>
@@ -107,7 +111,7 @@ struct Timing {
   double kib_written = 0;    // mean per batch (write/pwrite bytes, /proc/self/io wchar)
   Phases phases;             // write-back only: the mean per batch
   uint64_t flushes = 0;      // write-back only: flushes started (the flusher writes them)
-  double waited_ms = 0;  // write-back: per batch, waiting for flushes at the ends of turns
+  double waited_ms = 0;      // write-back: per batch, waiting for flushes at the ends of turns
 };
 
 // Bytes this process has passed to write(2)-family calls so far.
@@ -340,7 +344,8 @@ Timing summary(Run& run, uint64_t rounds) {
   timing.max_ms = run.times.back();
   timing.p90_ms = run.times[run.times.size() * 9 / 10];
   timing.nodes_written = static_cast<double>(run.nodes_written) / static_cast<double>(rounds);
-  timing.kib_written = static_cast<double>(run.bytes_written) / 1024.0 / static_cast<double>(rounds);
+  timing.kib_written =
+      static_cast<double>(run.bytes_written) / 1024.0 / static_cast<double>(rounds);
   return timing;
 }
 
@@ -363,13 +368,14 @@ void measure(const std::array<TreeUnderTest*, 2>& trees, const std::array<TreeCa
   for (const size_t t : {0, 1, 1, 0}) {
     Run& run = runs[t];
     const uint64_t first = run.writer.height - trees[t]->height;  // this tree's rounds so far
-    const uint64_t last = std::min(options.rounds + warmup, first + half + (first == 0 ? warmup : 0));
+    const uint64_t last =
+        std::min(options.rounds + warmup, first + half + (first == 0 ? warmup : 0));
     for (uint64_t round = first; round < last; ++round) {
       uint64_t nodes_written = 0;
       const uint64_t bytes_before = bytes_written();
-      const BatchTime time = timed_batch(trees[t]->env, trees[t]->databases.legacy_tree,
-                                         random_updates(*trees[t], options.batch, rng),
-                                         &run.writer, &nodes_written);
+      const BatchTime time =
+          timed_batch(trees[t]->env, trees[t]->databases.legacy_tree,
+                      random_updates(*trees[t], options.batch, rng), &run.writer, &nodes_written);
       if (caches[t] == nullptr) ++run.writer.height;  // (in-place: counts the rounds)
       if (round < warmup) continue;
       run.bytes_written += bytes_written() - bytes_before;
@@ -488,11 +494,17 @@ void measure_mode(const std::array<TreeUnderTest*, 2>& trees,
   }
 }
 
+#ifdef PHALANX_BENCH_NOHASH
+constexpr const char* kHashing = " (NO HASHING: crypto::sha256 replaced, timings only)";
+#else
+constexpr const char* kHashing = "";
+#endif
+
 void print_results(const Options& options, const Timing (&results)[2][4]) {
   std::printf(
-      "\n%llu-account batches, %llu rounds each, write-back flush every %llu commits\n"
+      "\n%llu-account batches%s, %llu rounds each, write-back flush every %llu commits\n"
       "(ms per batch incl. its commit; the mean includes the waits for flushes at turn ends)\n",
-      static_cast<unsigned long long>(options.batch),
+      static_cast<unsigned long long>(options.batch), kHashing,
       static_cast<unsigned long long>(options.rounds),
       static_cast<unsigned long long>(options.flush_commits));
   std::printf("%-19s %10s %9s %9s %10s %9s %9s %7s %9s %9s %7s\n", "mode", "small mean", "p90",
@@ -513,8 +525,7 @@ void print_results(const Options& options, const Timing (&results)[2][4]) {
       const Phases& p = results[s][m].phases;
       std::printf("%-19s %-5s %6.2f / %6.2f / %6.2f / %6.2f / %6.2f, %llu flushes\n", kModes[m],
                   s == 0 ? "small" : "large", p.apply_ms, p.finish_ms, p.commit_ms, p.publish_ms,
-                  results[s][m].waited_ms,
-                  static_cast<unsigned long long>(results[s][m].flushes));
+                  results[s][m].waited_ms, static_cast<unsigned long long>(results[s][m].flushes));
     }
   }
 }
